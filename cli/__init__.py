@@ -1,0 +1,1 @@
+"""The typer CLI, installed as graphassoc.cli. Each command parses its options and calls one library function."""

@@ -1,0 +1,133 @@
+"""The whole configuration: one pydantic model per stage, YAML files plus dotted `--set` overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from graphassoc.data.config import CleanConfig, DataConfig, SplitConfig, StrictModel
+from graphassoc.errors import UsageError
+from graphassoc.evaluate.config import EvaluateConfig
+from graphassoc.export.config import ExportConfig
+from graphassoc.graph.config import GraphConfig
+from graphassoc.mining.config import MiningConfig
+from graphassoc.model.config import TrainConfig
+from graphassoc.recommend.config import RecommendConfig
+from graphassoc.text.config import TextConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+class Config(StrictModel):
+    # None draws a seed at run time; the drawn seed is stored in meta.json and config.yaml.
+    seed: int | None = None
+    data: DataConfig = Field(default_factory=DataConfig)
+    clean: CleanConfig = Field(default_factory=CleanConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    mining: MiningConfig = Field(default_factory=MiningConfig)
+    graph: GraphConfig = Field(default_factory=GraphConfig)
+    text: TextConfig = Field(default_factory=TextConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    recommend: RecommendConfig = Field(default_factory=RecommendConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _valid_keys(model: type[BaseModel], prefix: str) -> list[str]:
+    return [f"{prefix}{name}" for name in model.model_fields]
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in path:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None) if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def _explain(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    key = ".".join(str(p) for p in loc)
+    if first["type"] == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        prefix = ".".join(str(p) for p in loc[:-1])
+        valid = _valid_keys(parent, f"{prefix}." if prefix else "") if parent else []
+        return f"unknown config key '{key}'; valid keys here: {', '.join(valid)}"
+    msg = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    shown = f" (got {value!r})" if not isinstance(value, dict) and "input" in first else ""
+    return f"config key '{key}': {msg}{shown}" if key else f"config: {msg}"
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"--set {dotted}: '{part}' is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise UsageError(f"--set '{text}' is not KEY=VALUE, e.g. --set mining.min_support=0.01")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                base: dict[str, Any] | None = None) -> Config:
+    """Config from defaults <- base dict (e.g. a run's config.yaml) <- YAML file <- `--set` overrides."""
+    tree: dict[str, Any] = dict(base or {})
+    if path is not None:
+        p = Path(path)
+        if not p.is_file() and (CONFIG_DIR / f"{path}.yaml").is_file():
+            p = CONFIG_DIR / f"{path}.yaml"  # a preset name: --config online_retail
+        if not p.is_file():
+            presets = ", ".join(sorted(f.stem for f in CONFIG_DIR.glob("*.yaml")))
+            raise UsageError(f"config file '{path}' not found; give a YAML path or a preset ({presets})")
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise UsageError(f"config file '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"config file '{p}' must hold a mapping of sections, e.g. 'mining: {{min_support: 0.01}}'")
+        tree = _merge(tree, loaded)
+    for item in overrides or []:
+        key, value = parse_override(item)
+        _set_dotted(tree, key, value)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as err:
+        raise UsageError(_explain(err)) from None
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def validate_section(model: type[StrictModel], **values: Any) -> StrictModel:
+    """Validate one stage's values (e.g. CLI options) with the same one-line errors as load_config."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as err:
+        raise UsageError(_explain(err)) from None
