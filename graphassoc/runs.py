@@ -142,3 +142,44 @@ def update_meta(run_dir: Path, **sections: Any) -> None:
         else:
             meta[key] = value
     write_json(Path(run_dir) / "meta.json", meta)
+
+
+class Run:
+    """Read access to a run directory's artifacts (the documented layout of GUIDE.md section 3)."""
+
+    def __init__(self, path: str | Path, *needed: str) -> None:
+        self.path = require_run(Path(path), "config.yaml", *needed)
+
+    @property
+    def config(self):  # -> graphassoc.config.Config
+        import yaml
+
+        from graphassoc.config import Config
+
+        return Config.model_validate(yaml.safe_load((self.path / "config.yaml").read_text()))
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return read_meta(self.path)
+
+    def _table(self, name: str) -> pl.DataFrame:
+        require_run(self.path, name)
+        return pl.read_parquet(self.path / name)
+
+    def baskets(self) -> pl.DataFrame:
+        return self._table("baskets.parquet")
+
+    def items(self) -> pl.DataFrame:
+        return self._table("items.parquet")
+
+    def itemsets(self) -> pl.DataFrame:
+        return self._table("itemsets.parquet")
+
+    def rules(self) -> pl.DataFrame:
+        return self._table("rules.parquet")
+
+    def nodes(self) -> pl.DataFrame:
+        return self._table("graph/nodes.parquet")
+
+    def edges(self) -> pl.DataFrame:
+        return self._table("graph/edges.parquet")

@@ -1,0 +1,21 @@
+"""`graphassoc demo`: the whole pipeline on the bundled fixture, no arguments needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from graphassoc.cli._common import console, friendly_errors
+from graphassoc.cli.main import app
+
+
+@app.command("demo")
+@friendly_errors
+def demo_command(
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory to (re)create."),
+) -> None:
+    """Run every stage on data/fixtures/online_retail_sample.parquet."""
+    from graphassoc.demo import run_demo
+
+    run_demo(out, log=console.log)

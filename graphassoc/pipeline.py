@@ -1,0 +1,92 @@
+"""`build_graph`: transactions in; quality report, split, itemsets, rules and co-purchase graph out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+
+from graphassoc.config import Config
+from graphassoc.data.baskets import to_baskets, to_items, with_popularity
+from graphassoc.data.clean import QualityReport, clean
+from graphassoc.data.ingest import read_catalog, read_transactions
+from graphassoc.data.split import split_baskets
+from graphassoc.graph.copurchase import CopurchaseGraph, build_copurchase
+from graphassoc.mining import MiningResult, mine, rules_plot
+from graphassoc.runs import Timings, atomic_dir, draw_seed, fingerprint, package_versions, seed_everything, write_json, write_parquet
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    config: Config
+    quality: QualityReport
+    baskets: pl.DataFrame
+    items: pl.DataFrame
+    mining: MiningResult
+    graph: CopurchaseGraph
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        splits = self.baskets["split"].value_counts().sort("split")
+        return {
+            "baskets": dict(zip(splits["split"].to_list(), splits["count"].to_list())),
+            "items": self.items.height,
+            "itemsets": self.mining.itemsets.height,
+            "rules": self.mining.rules.height,
+            "graph": self.graph.stats(),
+        }
+
+    def save(self, directory: Path) -> None:
+        (directory / "config.yaml").write_text(self.config.to_yaml())
+        write_json(directory / "quality.json", self.quality.to_dict())
+        write_parquet(directory / "baskets.parquet", self.baskets)
+        write_parquet(directory / "items.parquet", self.items)
+        self.mining.save(directory)
+        rules_plot(self.mining.rules, directory / "rules.png")
+        self.graph.save(directory / "graph")
+        write_json(directory / "meta.json", {**self.meta, "summary": self.summary()})
+
+
+def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
+                progress: Progress = lambda _msg: None) -> BuildResult:
+    """Run ingest -> clean -> baskets -> split -> mining -> graph and save the run directory atomically."""
+    seed = draw_seed(cfg.seed)
+    cfg = cfg.model_copy(update={"seed": seed})
+    seed_everything(seed)
+    timings = Timings()
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        with timings.stage("ingest"):
+            progress("reading transactions")
+            lines = read_transactions(transactions, cfg.data)
+            cat = read_catalog(catalog, cfg.data) if catalog else None
+        with timings.stage("clean"):
+            progress(f"cleaning {lines.height:,} lines")
+            clean_lines, quality = clean(lines, cfg.clean)
+        with timings.stage("split"):
+            progress("grouping baskets and splitting by time")
+            baskets = split_baskets(to_baskets(clean_lines), cfg.split, seed)
+            items = with_popularity(to_items(clean_lines, cat), baskets)
+            train = baskets.filter(pl.col("split") == "train")
+        with timings.stage("mining"):
+            progress(f"mining rules on {train.height:,} train baskets ({cfg.mining.engine})")
+            mined = mine(train["items"], cfg.mining)
+        with timings.stage("graph"):
+            progress("building the co-purchase graph")
+            graph = build_copurchase(items, train, cfg.graph)
+        meta = {
+            "seed": seed,
+            "versions": package_versions(),
+            "inputs": {"transactions": fingerprint(Path(transactions)),
+                       **({"catalog": fingerprint(Path(catalog))} if catalog else {})},
+            "timings": timings.stages,
+        }
+        result = BuildResult(cfg, quality, baskets, items, mined, graph, meta)
+        progress("writing the run directory")
+        with timings.stage("write"):
+            result.save(tmp)
+        write_json(tmp / "meta.json", {**meta, "timings": timings.stages, "summary": result.summary()})
+    return result
