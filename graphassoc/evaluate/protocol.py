@@ -1,0 +1,167 @@
+"""Leave-one-out basket completion over the full catalogue, query items excluded.
+
+The protocol (GUIDE.md section 4): every basket of the evaluated split with at least two
+catalogue items becomes one query; one item, drawn with the seed, is hidden (the target) and the
+rest is the query. A ranker scores the whole catalogue; the query's own items get -inf so they
+are never recommended. Ties are broken the same way for every ranker: by history popularity
+(more popular first), then by item index, so a ranker that leaves many items tied (popularity,
+co-occurrence, rules) is judged by one documented rule, not by numpy's sort order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+ScoreFn = Callable[[list[np.ndarray]], np.ndarray]
+
+
+@dataclass
+class Queries:
+    """One leave-one-out query per basket: `query[i]` (sorted item indices) must recall `target[i]`."""
+
+    split: str
+    basket_ids: list[str]
+    query: list[np.ndarray]
+    target: np.ndarray  # int64 item index per query
+
+    def __len__(self) -> int:
+        return len(self.query)
+
+    def subset(self, rows: np.ndarray) -> "Queries":
+        rows = np.asarray(rows)
+        return Queries(self.split, [self.basket_ids[i] for i in rows], [self.query[i] for i in rows], self.target[rows])
+
+
+def basket_indices(baskets: pl.DataFrame, item_index: Mapping[str, int]) -> list[np.ndarray]:
+    """Each basket's items as sorted unique catalogue indices (ids outside the catalogue are dropped)."""
+    out = []
+    for items in baskets["items"].to_list():
+        idx = [item_index[i] for i in (items or []) if i in item_index]
+        out.append(np.unique(np.asarray(idx, dtype=np.int64)))
+    return out
+
+
+def ordered(baskets: pl.DataFrame) -> pl.DataFrame:
+    """Baskets in a fixed order (time, then id) so the seeded hidden items do not depend on file order."""
+    keys = [c for c in ("timestamp", "basket_id") if c in baskets.columns]
+    return baskets.sort(keys, nulls_last=True)
+
+
+def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> Queries:
+    """Queries from every `split` basket with >= 2 catalogue items; the hidden item is drawn with `seed`."""
+    chosen = ordered(baskets.filter(pl.col("split") == split))
+    ids = chosen["basket_id"].cast(pl.Utf8).to_list()
+    rng = np.random.default_rng(seed)
+    out_ids, queries, targets = [], [], []
+    for basket_id, items in zip(ids, basket_indices(chosen, item_index)):
+        if len(items) < 2:
+            continue
+        hidden = int(rng.integers(len(items)))
+        out_ids.append(basket_id)
+        targets.append(items[hidden])
+        queries.append(np.delete(items, hidden))
+    return Queries(split, out_ids, queries, np.asarray(targets, dtype=np.int64))
+
+
+def basket_matrix(baskets: pl.DataFrame, item_index: Mapping[str, int], n_items: int) -> sp.csr_matrix:
+    """Binary basket x item matrix (float32) of the given baskets."""
+    rows = basket_indices(baskets, item_index)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    data = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_items))
+
+
+def query_matrix(queries: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
+    """Binary query x item matrix (float32), the input most rankers multiply with."""
+    indptr = np.zeros(len(queries) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(q) for q in queries])
+    indices = np.concatenate(list(queries)).astype(np.int64) if len(queries) else np.zeros(0, dtype=np.int64)
+    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(queries), n_items))
+
+
+def tiebreak_positions(popularity: np.ndarray) -> np.ndarray:
+    """Position of each item in the tie-break order: popularity descending, then index ascending."""
+    order = np.lexsort((np.arange(len(popularity)), -np.asarray(popularity)))
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[order] = np.arange(len(order))
+    return pos
+
+
+def exclude_query_items(scores: np.ndarray, queries: Sequence[np.ndarray]) -> np.ndarray:
+    """Set the query's own items to -inf (in place) and NaN to -inf, so neither is ever recommended."""
+    np.nan_to_num(scores, copy=False, nan=-np.inf)
+    rows = np.repeat(np.arange(len(queries)), [len(q) for q in queries])
+    if len(rows):
+        scores[rows, np.concatenate(list(queries)).astype(np.int64)] = -np.inf
+    return scores
+
+
+def rank_of_targets(scores: np.ndarray, target: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """1-based rank of each target: items scored higher, plus tied items earlier in the tie-break order."""
+    rows = np.arange(len(target))
+    st = scores[rows, target][:, None]
+    higher = (scores > st).sum(axis=1)
+    tied_before = ((scores == st) & (pos[None, :] < pos[target][:, None])).sum(axis=1)
+    return 1 + higher + tied_before
+
+
+def top_k(scores: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
+    """Indices of the k best items per row, ties broken by `pos` (same order as rank_of_targets)."""
+    by_pos = np.argsort(pos)
+    ordered_scores = scores[:, by_pos]
+    best = np.argsort(-ordered_scores, axis=1, kind="stable")[:, :k]
+    return by_pos[best]
+
+
+@dataclass
+class Ranking:
+    """What the metrics need from a ranker on a query set: the target ranks and the top-k lists."""
+
+    ranks: np.ndarray  # (n,) int64, 1-based
+    top: np.ndarray  # (n, k) item indices, best first
+
+
+def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chunk: int = 512) -> Ranking:
+    """Score the full catalogue for every query in chunks, exclude query items, rank the targets."""
+    ranks, tops = [], []
+    for start in range(0, len(queries), chunk):
+        batch = queries.query[start:start + chunk]
+        target = queries.target[start:start + chunk]
+        scores = np.array(score(batch), dtype=np.float32, copy=True)
+        if scores.shape != (len(batch), len(pos)):
+            raise ValueError(f"ranker returned scores of shape {scores.shape}, expected {(len(batch), len(pos))}")
+        exclude_query_items(scores, batch)
+        ranks.append(rank_of_targets(scores, target, pos))
+        tops.append(top_k(scores, k, pos))
+    if not ranks:
+        return Ranking(np.zeros(0, dtype=np.int64), np.zeros((0, k), dtype=np.int64))
+    return Ranking(np.concatenate(ranks).astype(np.int64), np.concatenate(tops).astype(np.int64))
+
+
+def history_popularity(history: sp.csr_matrix) -> np.ndarray:
+    """Number of history baskets holding each item."""
+    return np.asarray(history.sum(axis=0)).ravel().astype(np.int64)
+
+
+def target_cooccurrence(history: sp.csr_matrix, queries: Queries) -> np.ndarray:
+    """Per query: how many history baskets hold the target together with at least one query item.
+
+    This is the count the strata use (cold 0, sparse 1-5, warm > 5): the evidence a co-occurrence
+    method has for this exact completion, not merely the target's popularity.
+    """
+    by_item = history.tocsc()
+    out = np.zeros(len(queries), dtype=np.int64)
+    for i, (query, target) in enumerate(zip(queries.query, queries.target)):
+        holders = by_item.indices[by_item.indptr[target]:by_item.indptr[target + 1]]
+        if len(holders) == 0:
+            continue
+        sub = history[holders][:, query]
+        out[i] = int(np.count_nonzero(sub.getnnz(axis=1)))
+    return out

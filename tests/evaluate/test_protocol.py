@@ -1,0 +1,94 @@
+"""The leave-one-out protocol: queries, exclusion of query items, ranks and tie-breaking."""
+
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+import pytest
+
+from graphassoc.evaluate import protocol
+
+
+def _baskets():
+    return pl.DataFrame({
+        "basket_id": ["b1", "b2", "b3", "b4", "b5"],
+        "items": [["a", "b", "c"], ["a", "b"], ["c"], ["a", "d", "zz"], ["b", "c", "d"]],
+        "timestamp": [datetime(2011, 1, d) for d in (1, 2, 3, 4, 5)],
+        "user_id": [None] * 5,
+        "split": ["train", "train", "test", "test", "test"],
+    })
+
+
+INDEX = {"a": 0, "b": 1, "c": 2, "d": 3}
+
+
+def test_leave_one_out_hides_one_catalogue_item_per_basket_of_the_split():
+    q = protocol.leave_one_out(_baskets(), INDEX, "test", seed=0)
+    # b3 has one item; b4's "zz" is not in the catalogue, so b4 keeps 2 items.
+    assert q.basket_ids == ["b4", "b5"]
+    full = {"b4": {0, 3}, "b5": {1, 2, 3}}
+    for bid, query, target in zip(q.basket_ids, q.query, q.target):
+        assert target not in query
+        assert set(query.tolist()) | {int(target)} == full[bid]
+    again = protocol.leave_one_out(_baskets(), INDEX, "test", seed=0)
+    assert again.target.tolist() == q.target.tolist()
+
+
+def test_hidden_item_is_spread_over_positions():
+    rows = pl.DataFrame({"basket_id": [str(i) for i in range(400)], "items": [["a", "b", "c", "d"]] * 400,
+                         "timestamp": [None] * 400, "split": ["test"] * 400})
+    q = protocol.leave_one_out(rows, INDEX, "test", seed=3)
+    counts = np.bincount(q.target, minlength=4)
+    assert counts.min() > 60  # each of 4 positions about 100 times
+
+
+def test_evaluate_never_ranks_a_query_item_and_ranks_targets_correctly():
+    # The ranker scores query items highest; exclusion must push them out of the top lists.
+    n_items = 6
+    base = np.array([0.9, 0.8, 0.7, 0.1, 0.1, 0.0], dtype=np.float32)
+
+    def score(batch):
+        return np.tile(base, (len(batch), 1))
+
+    q = protocol.Queries("test", ["x", "y"], [np.array([0, 1]), np.array([2])], np.array([4, 3]))
+    pos = protocol.tiebreak_positions(np.array([0, 0, 0, 1, 5, 0]))  # item 4 more popular than 3
+    r = protocol.evaluate(score, q, pos, k=4)
+    for query, top in zip(q.query, r.top):
+        assert not set(query.tolist()) & set(top.tolist())
+    # query x: remaining 2 (0.7), then 3 and 4 tie at 0.1 -> 4 first (more popular), so target 4 has rank 2
+    assert r.top[0].tolist() == [2, 4, 3, 5]
+    # query y: 0, 1, then 4 before 3 -> target 3 has rank 4
+    assert r.ranks.tolist() == [2, 4]
+    assert r.top[1].tolist()[:4] == [0, 1, 4, 3]
+
+
+def test_ranks_agree_with_top_lists_on_random_scores_with_ties():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, size=(50, 30)).astype(np.float32)
+    target = rng.integers(0, 30, size=50)
+    pos = protocol.tiebreak_positions(rng.integers(0, 5, size=30))
+    ranks = protocol.rank_of_targets(scores, target, pos)
+    top = protocol.top_k(scores, 30, pos)
+    for i in range(50):
+        assert top[i].tolist().index(target[i]) + 1 == ranks[i]
+
+
+def test_nan_scores_are_never_recommended():
+    scores = np.array([[np.nan, 0.5, 0.2]], dtype=np.float32)
+    q = protocol.Queries("test", ["x"], [np.array([2])], np.array([1]))
+    r = protocol.evaluate(lambda b: scores, q, protocol.tiebreak_positions(np.zeros(3)), k=2)
+    assert r.top[0].tolist() == [1, 0] and r.ranks.tolist() == [1]
+
+
+def test_target_cooccurrence_counts_history_baskets_with_target_and_a_query_item():
+    hist = protocol.basket_matrix(pl.DataFrame({"items": [["a", "b"], ["a", "c"], ["b"], ["c", "d"], ["a", "b", "d"]]}),
+                                  INDEX, 4)
+    q = protocol.Queries("test", ["1", "2", "3"], [np.array([0]), np.array([2, 3]), np.array([0])], np.array([1, 0, 3]))
+    # target b with query {a}: baskets 1 and 5; target a with {c, d}: baskets 2 and 5; target d with {a}: basket 5
+    assert protocol.target_cooccurrence(hist, q).tolist() == [2, 2, 1]
+    assert protocol.history_popularity(hist).tolist() == [3, 3, 2, 2]
+
+
+def test_basket_matrix_is_binary_and_deduplicated():
+    m = protocol.basket_matrix(pl.DataFrame({"items": [["a", "a", "b"], []]}), INDEX, 4)
+    assert m.toarray().tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]
