@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from graphassoc.errors import UsageError
+from graphassoc.text import encoder as enc_mod
+from graphassoc.text.config import TextConfig
+from graphassoc.text.encoder import ENCODERS, encode_texts, item_embeddings, item_texts
+
+TITLES = ["WHITE HANGING HEART T-LIGHT HOLDER", "JUMBO BAG RED", "cake stand 3 tier", "mug",
+          "RED HEART LUNCH BOX WITH A MUCH LONGER TITLE THAN THE OTHERS", ""]
+
+
+def _sentence_transformers_reference(model_dir: Path, texts: list[str], max_length: int = 64) -> np.ndarray:
+    st = pytest.importorskip("sentence_transformers")
+    # A plain Hugging Face directory loads in sentence-transformers as Transformer + mean pooling.
+    model = st.SentenceTransformer(str(model_dir), device="cpu")
+    model.max_seq_length = max_length
+    return model.encode(texts, batch_size=2, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def test_matches_sentence_transformers_on_tiny_bert(tiny_bert: Path) -> None:
+    cfg = TextConfig(model=str(tiny_bert), batch_size=4)
+    ours = encode_texts(TITLES, cfg)
+    ref = _sentence_transformers_reference(tiny_bert, TITLES)
+    assert ours.dtype == np.float32 and ours.shape == (len(TITLES), 32)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_batching_and_sorting_do_not_change_rows(tiny_bert: Path) -> None:
+    # Padding to other lengths and reordering by length must give each text its own vector back.
+    one_by_one = np.vstack([encode_texts([t], TextConfig(model=str(tiny_bert))) for t in TITLES])
+    batched = encode_texts(TITLES, TextConfig(model=str(tiny_bert), batch_size=3))
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    assert not np.allclose(batched[0], batched[1])
+
+
+def test_missing_model_dir_is_one_line_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not a directory") as err:
+        encode_texts(["x"], TextConfig(model=str(tmp_path / "nope")))
+    assert "\n" not in str(err.value)
+
+
+def test_non_bert_model_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    with pytest.raises(UsageError, match="not a BERT-family encoder"):
+        encode_texts(["x"], TextConfig(model=str(tmp_path)))
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(UsageError, match="no config.json"):
+        encode_texts(["x"], TextConfig(model=str(tmp_path)))
+
+
+def test_unknown_encoder_name_lists_valid_ones() -> None:
+    with pytest.raises(UsageError, match="valid: transformers"):
+        ENCODERS.get("word2vec")
+
+
+def test_item_texts_join_present_fields() -> None:
+    items = pl.DataFrame({"item_id": ["a", "b", "c"], "title": ["Red mug", "Bag", "Box"],
+                          "description": [None, "A jumbo bag", "Box"], "category": ["kitchen", None, ""]})
+    assert item_texts(items) == ["Red mug. kitchen", "Bag. A jumbo bag", "Box"]
+    assert item_texts(items, TextConfig(fields=["title"])) == ["Red mug", "Bag", "Box"]
+
+
+def test_item_embeddings_cached_per_model_and_text(tiny_bert: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    items = pl.DataFrame({"item_id": ["1", "2"], "title": ["red heart", "jumbo bag"]})
+    items.write_parquet(tmp_path / "items.parquet")
+    cfg = TextConfig(model=str(tiny_bert))
+    first = item_embeddings(tmp_path, cfg)
+    assert len(list((tmp_path / "text").glob("embeddings-*.npy"))) == 1
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged catalogue was encoded twice")
+
+    monkeypatch.setattr(enc_mod, "encode_texts", boom)
+    np.testing.assert_array_equal(item_embeddings(tmp_path, cfg), first)
+    monkeypatch.undo()
+    pl.DataFrame({"item_id": ["1", "2"], "title": ["red heart", "white mug"]}).write_parquet(tmp_path / "items.parquet")
+    second = item_embeddings(tmp_path, cfg)
+    assert len(list((tmp_path / "text").glob("embeddings-*.npy"))) == 2
+    np.testing.assert_allclose(second[0], first[0], atol=1e-6)
+    assert not np.allclose(second[1], first[1])
+
+
+def test_real_minilm_matches_sentence_transformers() -> None:
+    st = pytest.importorskip("sentence_transformers")
+    from graphassoc.text.encoder import default_model_dir
+
+    texts = TITLES[:5]
+    ours = encode_texts(texts)
+    ref = st.SentenceTransformer(str(default_model_dir()), device="cpu").encode(texts, normalize_embeddings=True)
+    assert ours.shape == (5, 384)
+    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    # Semantics survive: the two heart items are closer to each other than to the cake stand.
+    sims = ours @ ours.T
+    assert sims[0, 4] > sims[2, 4]
