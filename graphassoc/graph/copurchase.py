@@ -71,10 +71,11 @@ def build_copurchase(items: pl.DataFrame, train_baskets: pl.DataFrame, cfg: Grap
     x = basket_matrix(train_baskets["items"], items["item_id"])
     n_baskets = x.shape[0]
     counts = (x.T @ x).tocsr()  # item x item co-occurrence counts; diagonal = item counts
-    item_count = counts.diagonal()
+    item_count = counts.diagonal().astype(np.int64)
     upper = sp.triu(counts, k=1).tocoo()
     keep = upper.data >= cfg.min_count
-    i, j, c = upper.row[keep].astype(np.int32), upper.col[keep].astype(np.int32), upper.data[keep].astype(np.int64)
+    i, j = upper.row[keep].astype(np.int32), upper.col[keep].astype(np.int32)
+    c = np.rint(upper.data[keep]).astype(np.int64)
 
     n = max(n_baskets, 1)
     p_ij = c / n
