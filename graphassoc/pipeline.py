@@ -48,7 +48,7 @@ class BuildResult:
         self.mining.save(directory)
         rules_plot(self.mining.rules, directory / "rules.png")
         self.graph.save(directory / "graph")
-        write_json(directory / "meta.json", {**self.meta, "summary": self.summary()})
+        write_json(directory / "meta.json", {**self.meta, "summary": self.summary()})  # last: the run is whole
 
 
 def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
@@ -86,7 +86,5 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
         }
         result = BuildResult(cfg, quality, baskets, items, mined, graph, meta)
         progress("writing the run directory")
-        with timings.stage("write"):
-            result.save(tmp)
-        write_json(tmp / "meta.json", {**meta, "timings": timings.stages, "summary": result.summary()})
+        result.save(tmp)
     return result
