@@ -10,7 +10,9 @@ from graphassoc.data.config import StrictModel
 
 
 class MiningConfig(StrictModel):
+    # `graphassoc ls engines` lists them; "fim" (pyfim, C) is exact and fast, "mlxtend-*" are the reference.
     engine: str = "fim"
+    # An itemset is frequent when count / n_baskets >= min_support (mlxtend's float test, kept exactly).
     min_support: float = Field(default=0.005, gt=0.0, le=1.0)
     min_confidence: float = Field(default=0.1, ge=0.0, le=1.0)
     max_len: int | None = Field(default=None, ge=1)
@@ -18,8 +20,15 @@ class MiningConfig(StrictModel):
     # Keep only rules whose antecedent / consequent contains all of these item ids.
     antecedent_contains: list[str] = Field(default_factory=list)
     consequent_contains: list[str] = Field(default_factory=list)
-    # Top-k rules by a measure with no support threshold to tune (min_support is found for you).
+    # Top-k rules by a measure with no support threshold to tune: min_support is ignored and the
+    # support count is halved from the top until k rules pass the other filters (see mining.topk).
     top_k: int | None = Field(default=None, ge=1)
     top_k_by: Literal["lift", "confidence", "support", "leverage", "conviction", "zhangs_metric"] = "lift"
-    # Drop a rule when a more general rule (antecedent subset) with the same consequent has >= its confidence.
+    # Drop a rule when a more general rule (antecedent a proper subset, same consequent) has >= its confidence.
     prune_redundant: bool = False
+    # False mines itemsets only (the only mode of mlxtend-fpmax, whose maximal itemsets lack the
+    # supports of their subsets that rules need).
+    rules: bool = True
+    # Refuse (one-line UsageError) when the frequent itemsets would exceed this many: a too-low
+    # min_support makes their number explode (2^k subsets of a k-item frequent set) and exhaust memory.
+    max_itemsets: int = Field(default=5_000_000, ge=1)
