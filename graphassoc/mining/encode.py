@@ -32,8 +32,12 @@ class EncodedBaskets:
     def item_counts(self) -> np.ndarray:
         return np.bincount(self.codes, minlength=len(self.items))
 
+    def basket_of(self) -> np.ndarray:
+        """Basket index of each entry of codes."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.offsets))
+
     def lists(self, keep: np.ndarray | None = None) -> list[list[int]]:
-        """Baskets as Python lists of codes (what pyfim reads), restricted to codes where keep is True."""
+        """Non-empty baskets as Python lists of codes (what pyfim reads), restricted to codes where keep is True."""
         codes, offsets = self.codes, self.offsets
         if keep is not None:
             mask = keep[codes]

@@ -62,10 +62,22 @@ Engine = Callable[[EncodedBaskets, EngineParams], EngineOutput]
 ENGINES: Registry[Engine] = Registry("engine")
 
 
+def pyfim_transactions(enc: EncodedBaskets, min_count: int) -> list[list[int]]:
+    """The baskets as pyfim reads them: code lists, without the items below the count threshold.
+
+    Dropping those items (and the baskets left empty) changes nothing under an absolute threshold
+    and saves most of the Python -> C conversion. One empty transaction is appended because pyfim
+    6.28 silently omits itemsets contained in EVERY transaction it is given (e.g. [[0], [0, 1]]
+    yields {1} and {0, 1} but not {0}); with an empty one, no itemset is.
+    """
+    tracts = enc.lists(enc.item_counts() >= min_count)
+    if tracts:
+        tracts.append([])
+    return tracts
+
+
 def pyfim_itemsets(algorithm: Callable[..., Any], enc: EncodedBaskets, params: EngineParams) -> FoundItemsets:
-    # Items below the count threshold cannot be in a frequent itemset: drop them before the
-    # Python -> C conversion (the absolute threshold makes the dropped baskets irrelevant).
-    tracts = enc.lists(enc.item_counts() >= params.min_count)
+    tracts = pyfim_transactions(enc, params.min_count)
     zmax = {"zmax": params.max_len} if params.max_len else {}
     found = algorithm(tracts, target="s", supp=-params.min_count, report="a", **zmax) if tracts else []
     return FoundItemsets(
@@ -87,7 +99,7 @@ def fim_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
 
 def count_itemsets(enc: EncodedBaskets, min_count: int, max_len: int | None) -> int:
     """Exact number of frequent itemsets, counted in C without building them (pyfim's pattern spectrum)."""
-    tracts = enc.lists(enc.item_counts() >= min_count)
+    tracts = pyfim_transactions(enc, min_count)
     if not tracts:
         return 0
     zmax = {"zmax": max_len} if max_len else {}
@@ -119,7 +131,7 @@ def _mlxtend(algorithm_name: str) -> Engine:
         found = algorithm(_onehot(enc), min_support=params.min_support, max_len=params.max_len)
         rows = _code_rows(found["itemsets"])
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        counts = np.rint(found["support"].to_numpy() * enc.n).astype(np.int64)
+        counts = np.rint(found["support"].to_numpy(dtype=np.float64) * enc.n).astype(np.int64)
         itemsets = FoundItemsets(np.concatenate(rows) if rows else np.zeros(0, np.int32), lengths, counts)
         if not params.rules:
             return EngineOutput(itemsets, RuleTable.empty())
@@ -128,15 +140,16 @@ def _mlxtend(algorithm_name: str) -> Engine:
                              "their subsets that rules need; set mining.rules=false or use engine 'fim'")
         if found.empty or lengths.max() < 2:
             return EngineOutput(itemsets, RuleTable.empty())
-        rules = fp.association_rules(found, num_itemsets=enc.n, metric="confidence",
-                                     min_threshold=params.min_confidence)
+        with np.errstate(divide="ignore", invalid="ignore"):  # its certainty divides by 0 for an item in every basket
+            rules = fp.association_rules(found, num_itemsets=enc.n, metric="confidence",
+                                         min_threshold=params.min_confidence)
         if rules.empty:
             return EngineOutput(itemsets, RuleTable.empty())
         width = max(int(lengths.max()) - 1, 1)
         return EngineOutput(itemsets, RuleTable(
             ante=_pad([r[None, :] for r in _code_rows(rules["antecedents"])], width),
             cons=_pad([r[None, :] for r in _code_rows(rules["consequents"])], width),
-            count=np.rint(rules["support"].to_numpy() * enc.n).astype(np.int64),
+            count=np.rint(rules["support"].to_numpy(dtype=np.float64) * enc.n).astype(np.int64),
             measures={m: rules[m].to_numpy(dtype=np.float64) for m in MEASURES},
         ))
 

@@ -93,8 +93,7 @@ def check_size(enc: EncodedBaskets, min_count: int, cfg: MiningConfig) -> None:
     does not settle it are they counted exactly, in C, without being built.
     """
     keep = enc.item_counts() >= min_count
-    per_basket = np.add.reduceat(keep[enc.codes], enc.offsets[:-1]) if len(enc.codes) else np.zeros(0)
-    per_basket = np.where(np.diff(enc.offsets) > 0, per_basket, 0).astype(np.float64)
+    per_basket = np.bincount(enc.basket_of(), weights=keep[enc.codes], minlength=enc.n)
     if cfg.max_len is None:
         subsets = np.exp2(per_basket) - 1
     else:
