@@ -6,7 +6,6 @@ files into out_dir, a temporary directory that becomes the export only once ever
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from graphassoc.registry import Registry
@@ -15,6 +14,7 @@ Exporter = Callable[..., dict[str, int]]
 EXPORTERS: Registry[Exporter] = Registry("exporter")
 
 # Importing the format modules registers them; they import EXPORTERS from here, defined above.
-from graphassoc.export import graphs, neo4j, parquet, pykeen, rdf  # noqa: E402,F401
+# (in this order: `graphassoc ls exporters` and "all" list them so).
+from graphassoc.export import rdf, graphs, neo4j, pykeen, parquet  # noqa: E402,F401,I001
 
-__all__ = ["EXPORTERS", "Exporter", "Path"]
+__all__ = ["EXPORTERS", "Exporter"]
