@@ -1,0 +1,56 @@
+"""`graphassoc compare RUN_DIR`: every ranker on the leak-free test queries; report in RUN/compare/."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
+from graphassoc.cli.main import app
+
+
+def headline_table(result) -> Table:  # result: graphassoc.evaluate.compare.CompareResult
+    table = Table(title=f"{result.n_queries:,} test queries ({result.strata_sizes.get('never_seen', 0):,} hide a "
+                        f"never-seen item); best baseline: {result.best_baseline}", title_justify="left")
+    for col in ("ranker", "HR@10 [95% CI]", "NDCG@10", "MRR", "HR@10 never-seen", "coverage@10"):
+        table.add_column(col, justify="left" if col == "ranker" else "right")
+    for name, m in result.metrics.items():
+        ci = m["overall"]["intervals"]["hr@10"]
+        ns = m["strata"].get("never_seen", {}).get("hr@10")
+        table.add_row(name, f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]", f"{m['overall']['ndcg@10']:.3f}",
+                      f"{m['overall']['mrr']:.3f}", "-" if ns is None or ns != ns else f"{ns:.3f}", f"{m['coverage@10']:.3f}")
+    return table
+
+
+@app.command("compare")
+@friendly_errors
+def compare_command(
+    run_dir: Path = typer.Argument(..., help="Run directory written by `graphassoc build-graph` (and `train`)."),
+    config: Optional[str] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing RUN/compare/ (only once the new one is complete)."),
+) -> None:
+    """Compare rules, baselines and the model on the test split; write RUN/compare/report.html."""
+    import yaml
+
+    from graphassoc.config import load_config
+    from graphassoc.evaluate.compare import compare
+    from graphassoc.runs import require_run
+
+    require_run(run_dir, "config.yaml")
+    cfg = load_config(config, set_, base=yaml.safe_load((run_dir / "config.yaml").read_text()) or {})
+    start = time.perf_counter()
+    with console.status("starting") as status:
+        def progress(msg: str) -> None:
+            console.log(msg)
+            status.update(msg)
+
+        result = compare(run_dir, cfg, progress=progress, overwrite=overwrite)
+    for name, why in result.skipped.items():
+        console.print(f"[yellow]skipped[/] {name}: {why}")
+    console.print(headline_table(result))
+    console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {run_dir / 'compare' / 'report.html'}")

@@ -1,0 +1,417 @@
+"""Rankers behind one interface: `fit(ctx)` then `score(queries) -> (n, n_items) float32`.
+
+Every ranker scores the full catalogue, new products included; the caller excludes query items.
+Fitted on a RankContext (graphassoc/recommend/context.py), which says which baskets are evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from graphassoc.errors import GraphassocError
+from graphassoc.evaluate.metrics import per_query
+from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
+from graphassoc.recommend.context import RankContext
+from graphassoc.registry import Registry
+
+
+class RankerUnavailable(GraphassocError):
+    """A ranker cannot run on this run directory (e.g. no trained model); it is skipped, not fatal."""
+
+
+class Ranker:
+    """Base class. Subclasses set `name`, implement fit and _score; `notes` carries what to report."""
+
+    name = "ranker"
+    baseline = True  # a baseline the model is compared against (paired differences)
+
+    def __init__(self) -> None:
+        self.notes: dict[str, Any] = {}
+        self.n_items = 0
+
+    def fit(self, ctx: RankContext) -> "Ranker":
+        raise NotImplementedError
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(self, queries: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
+        out = np.empty((len(queries), self.n_items), dtype=np.float32)
+        for start in range(0, len(queries), chunk):
+            out[start:start + chunk] = self._score([np.asarray(q, dtype=np.int64) for q in queries[start:start + chunk]])
+        return out
+
+
+RANKERS: Registry[type[Ranker]] = Registry("ranker")
+
+
+def validation_score(ranker: Ranker, ctx: RankContext) -> float:
+    """The tuning metric of a ranker fitted on ctx (a validation context) over its queries."""
+    queries = ctx.queries()
+    if len(queries) == 0:
+        return 0.0
+    ranking = evaluate(ranker.score, queries, ctx.tiebreak, k=10, chunk=ctx.eval_cfg.chunk_size)
+    return float(per_query(ranking.ranks)[ctx.eval_cfg.tune_metric].mean())
+
+
+@RANKERS.register("popularity", "most bought items first (evidence-window basket count)")
+class PopularityRanker(Ranker):
+    name = "popularity"
+
+    def fit(self, ctx: RankContext) -> "PopularityRanker":
+        self.n_items = ctx.n_items
+        self.pop = ctx.popularity.astype(np.float32)
+        return self
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        return np.tile(self.pop, (len(queries), 1))
+
+
+def cooccurrence_counts(evidence: sp.csr_matrix) -> np.ndarray:
+    """Dense item x item co-occurrence counts (float32, diagonal = popularity)."""
+    return (evidence.T @ evidence).toarray().astype(np.float32)
+
+
+@RANKERS.register("cooccurrence", "sum over query items q of P(j | q) from evidence co-occurrence counts")
+class CooccurrenceRanker(Ranker):
+    name = "cooccurrence"
+
+    def fit(self, ctx: RankContext) -> "CooccurrenceRanker":
+        self.n_items = ctx.n_items
+        counts = cooccurrence_counts(ctx.evidence)
+        pop = np.diag(counts).copy()
+        np.fill_diagonal(counts, 0.0)
+        # Row q holds P(j | q) = count(q, j) / count(q); items never seen have an all-zero row.
+        self.cond = counts / np.maximum(pop, 1.0)[:, None]
+        return self
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(query_matrix(queries, self.n_items) @ self.cond, dtype=np.float32)
+
+
+def mine_rules(baskets: pl.DataFrame, ctx: RankContext) -> pl.DataFrame:
+    """Rules over the evidence baskets with the comparison's settings, through the mining stage."""
+    from graphassoc.mining.config import MiningConfig
+
+    cfg = ctx.eval_cfg
+    mining_cfg = MiningConfig(min_support=cfg.rules_min_support, min_confidence=cfg.rules_min_confidence,
+                              max_len=cfg.rules_max_len)
+    try:
+        from graphassoc.mining import mine
+    except ImportError:  # the mining stage is not installed: mlxtend, the reference, directly
+        return _mine_with_mlxtend(baskets["items"].to_list(), mining_cfg)
+    return mine(baskets["items"], mining_cfg).rules
+
+
+def _mine_with_mlxtend(transactions: list[list[str]], cfg: Any) -> pl.DataFrame:
+    import pandas as pd
+    from mlxtend.frequent_patterns import association_rules, fpgrowth
+    from mlxtend.preprocessing import TransactionEncoder
+
+    enc = TransactionEncoder()
+    onehot = enc.fit(transactions).transform(transactions, sparse=True)
+    frame = pd.DataFrame.sparse.from_spmatrix(onehot, columns=enc.columns_)
+    itemsets = fpgrowth(frame, min_support=cfg.min_support, use_colnames=True, max_len=cfg.max_len)
+    if itemsets.empty:
+        return pl.DataFrame({"antecedents": [], "consequents": [], "confidence": [], "lift": []},
+                            schema={"antecedents": pl.List(pl.Utf8), "consequents": pl.List(pl.Utf8),
+                                    "confidence": pl.Float64, "lift": pl.Float64})
+    rules = association_rules(itemsets, metric="confidence", min_threshold=cfg.min_confidence)
+    return pl.DataFrame({"antecedents": [sorted(a) for a in rules["antecedents"]],
+                         "consequents": [sorted(c) for c in rules["consequents"]],
+                         "confidence": rules["confidence"].to_numpy(), "lift": rules["lift"].to_numpy()},
+                        schema={"antecedents": pl.List(pl.Utf8), "consequents": pl.List(pl.Utf8),
+                                "confidence": pl.Float64, "lift": pl.Float64})
+
+
+def _incidence(lists: list[list[str]], index: dict[str, int], n_items: int) -> sp.csr_matrix:
+    rows = [[index[i] for i in items if i in index] for items in lists]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    indices = np.asarray([i for r in rows for i in r], dtype=np.int64)
+    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), n_items))
+
+
+@RANKERS.register("rules", "consequents of rules whose antecedent lies in the query (max confidence), popularity fallback")
+class RulesRanker(Ranker):
+    name = "rules"
+
+    def fit(self, ctx: RankContext) -> "RulesRanker":
+        self.n_items = ctx.n_items
+        rules = mine_rules(ctx.evidence_baskets, ctx)
+        known = set(ctx.item_index)
+        self.rules = rules.filter(rules["antecedents"].list.eval(pl.element().is_in(list(known))).list.all()
+                                  & rules["consequents"].list.eval(pl.element().is_in(list(known))).list.all())
+        rules = self.rules
+        self.order_by = ctx.eval_cfg.rules_order
+        self.antecedents = _incidence(rules["antecedents"].to_list(), ctx.item_index, ctx.n_items)
+        self.consequents = _incidence(rules["consequents"].to_list(), ctx.item_index, ctx.n_items)
+        self.ant_size = np.asarray(self.antecedents.sum(axis=1)).ravel()
+        self.value = rules[self.order_by].to_numpy().astype(np.float32)
+        # The fallback sits below every rule score (rule values are > 0) and orders by popularity.
+        pop = ctx.popularity.astype(np.float64)
+        self.fallback = (1e-6 * pop / max(pop.max(), 1.0)).astype(np.float32)
+        self.notes = {"rules": int(rules.height), "order_by": self.order_by,
+                      "min_support": ctx.eval_cfg.rules_min_support,
+                      "min_confidence": ctx.eval_cfg.rules_min_confidence, "max_len": ctx.eval_cfg.rules_max_len}
+        self._answered = 0
+        self._asked = 0
+        return self
+
+    def rule_scores(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        """Best rule value per (query, item); 0 where no applicable rule names the item."""
+        out = np.zeros((len(queries), self.n_items), dtype=np.float32)
+        if len(self.value) == 0 or len(queries) == 0:
+            return out
+        inside = (query_matrix(queries, self.n_items) @ self.antecedents.T).tocoo()
+        applies = inside.data == self.ant_size[inside.col]  # every antecedent item is in the query
+        q, r = inside.row[applies], inside.col[applies]
+        cons = self.consequents
+        n_cons = np.diff(cons.indptr)[r]
+        q_rep = np.repeat(q, n_cons)
+        starts = np.repeat(cons.indptr[r], n_cons)
+        offsets = np.arange(len(q_rep)) - np.repeat(np.cumsum(n_cons) - n_cons, n_cons)
+        items = cons.indices[starts + offsets]
+        np.maximum.at(out, (q_rep, items), np.repeat(self.value[r], n_cons))
+        return out
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        ruled = self.rule_scores(queries)
+        for i, query in enumerate(queries):  # a rule only "answers" if it names an item outside the query
+            ruled[i, query] = 0.0
+        self._answered += int((ruled.max(axis=1) > 0).sum()) if len(queries) else 0
+        self._asked += len(queries)
+        self.notes["answered_share"] = self._answered / max(self._asked, 1)
+        return ruled + self.fallback[None, :]
+
+
+def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:
+    """EASE (Steck 2019) closed form: B = I - P diag(1/diag(P)), P = (G + lam I)^-1, diag(B) = 0."""
+    g = gram.astype(np.float64, copy=True)
+    g[np.diag_indices_from(g)] += lam
+    p = np.linalg.inv(g)
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b.astype(np.float32)
+
+
+@RANKERS.register("ease", "EASE linear autoencoder (closed form), lambda tuned on validation")
+class EaseRanker(Ranker):
+    name = "ease"
+
+    def fit(self, ctx: RankContext) -> "EaseRanker":
+        self.n_items = ctx.n_items
+        lam = self._tuned_lambda(ctx)
+        self.weights = ease_weights(cooccurrence_counts(ctx.evidence), lam)
+        self.notes = {"lambda": lam, **ctx.cache.get("ease:grid_notes", {})}
+        return self
+
+    def _tuned_lambda(self, ctx: RankContext) -> float:
+        grid = ctx.eval_cfg.ease_lambdas
+        if len(grid) == 1:
+            return float(grid[0])
+        if "ease:lambda" not in ctx.cache:
+            valid = ctx.validation()
+            gram = cooccurrence_counts(valid.evidence)
+            scores = {}
+            for lam in grid:
+                probe = EaseRanker()
+                probe.n_items, probe.weights = valid.n_items, ease_weights(gram, lam)
+                scores[lam] = validation_score(probe, valid)
+            ctx.cache["ease:lambda"] = float(max(scores, key=lambda k: scores[k]))
+            ctx.cache["ease:grid_notes"] = {f"valid_{ctx.eval_cfg.tune_metric}": {str(k): round(v, 4) for k, v in scores.items()}}
+        return ctx.cache["ease:lambda"]
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(query_matrix(queries, self.n_items) @ self.weights, dtype=np.float32)
+
+
+def item_embeddings(ctx: RankContext) -> np.ndarray:
+    """L2-normalised frozen encoder embeddings of every item, from the text stage (cached in RUN/text/)."""
+    if "text:embeddings" not in ctx.cache:
+        try:
+            from graphassoc.text.encoder import item_embeddings as encode_items
+        except ImportError as err:
+            raise RankerUnavailable(f"the text encoder is not available ({err})") from None
+        text_cfg = getattr(ctx.config, "text", None)
+        vectors = np.asarray(encode_items(ctx.run_dir, text_cfg, device=ctx.eval_cfg.device), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        ctx.cache["text:embeddings"] = vectors
+    return ctx.cache["text:embeddings"]
+
+
+@RANKERS.register("text", "frozen text encoder: max cosine similarity to any query item")
+class TextRanker(Ranker):
+    name = "text"
+
+    def fit(self, ctx: RankContext) -> "TextRanker":
+        self.n_items = ctx.n_items
+        emb = item_embeddings(ctx)
+        self.similarity = emb @ emb.T  # n_items^2 floats: 60 MB for 3,900 items, computed once
+        return self
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.full((len(queries), self.n_items), -1.0, dtype=np.float32)
+        for i, query in enumerate(queries):
+            if len(query):
+                out[i] = self.similarity[query].max(axis=0)
+        return out
+
+
+def model_modes(run_dir: Path) -> list[str]:
+    """Trained modes: subdirectories of RUN/model/ (e.g. frozen, two-stage, joint, no-text)."""
+    root = Path(run_dir) / "model"
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+
+
+class ModelRanker(Ranker):
+    """A trained model of the train stage, loaded from RUN/model/<mode>/."""
+
+    baseline = False
+    mode = ""
+
+    def __init__(self, mode: str | None = None) -> None:
+        super().__init__()
+        if mode is not None:
+            self.mode = mode
+        self.name = f"model-{self.mode}"
+
+    def fit(self, ctx: RankContext) -> "ModelRanker":
+        self.n_items = ctx.n_items
+        if self.mode not in model_modes(ctx.run_dir):
+            raise RankerUnavailable(f"no trained model '{self.mode}' in {ctx.run_dir / 'model'}; "
+                                    f"train it with `graphassoc train {ctx.run_dir} --mode {self.mode}`")
+        try:
+            from graphassoc.model import load_model
+        except ImportError as err:
+            raise RankerUnavailable(f"the model stage is not available ({err})") from None
+        key = f"model:{self.mode}"
+        if key not in ctx.cache:
+            ctx.cache[key] = load_model(ctx.run_dir, self.mode)
+        self.model = ctx.cache[key]
+        return self
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        scores = np.asarray(self.model.score_baskets(list(queries)), dtype=np.float32)
+        return scores
+
+
+@RANKERS.register("gnn-no-text", "the GNN trained on id embeddings only (mode no-text), a baseline")
+class GnnNoTextRanker(ModelRanker):
+    mode = "no-text"
+    baseline = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = "gnn-no-text"
+
+
+@RANKERS.register("model", "the hybrid text+GNN model, one ranker per trained mode in RUN/model/")
+class AnyModelRanker(ModelRanker):
+    """Placeholder for `model`: compare expands it to model-<mode> for every trained mode."""
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Per-query standardisation, so two rankers' scores can be mixed on one scale."""
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.maximum(std, 1e-9)
+
+
+HYBRID_TAUS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, float("inf"))
+HYBRID_BETAS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def gate(popularity: np.ndarray, tau: float) -> np.ndarray:
+    """Trust in the evidence per item: pop / (pop + tau); tau 0 trusts any history, tau inf none."""
+    pop = np.asarray(popularity, dtype=np.float32)
+    if tau == 0:
+        return (pop > 0).astype(np.float32)
+    if not np.isfinite(tau):
+        return np.zeros_like(pop)
+    return pop / (pop + np.float32(tau))
+
+
+@RANKERS.register("hybrid", "co-occurrence evidence (EASE) where an item has history, the model where it has little; gate tuned on validation")
+class HybridRanker(Ranker):
+    """score_j = a_j * z(evidence)_j + (1 - a_j) * beta * z(model)_j with a_j = pop_j / (pop_j + tau).
+
+    pop_j is item j's evidence popularity: an item with a long history is judged by its
+    co-occurrences, a new product (pop 0) by the model alone. tau and beta are chosen on the
+    validation queries (evidence = train), never on test.
+    """
+
+    name = "hybrid"
+    baseline = False
+
+    def __init__(self, model_factory: Callable[[], Ranker] | None = None) -> None:
+        super().__init__()
+        self.model_factory = model_factory  # None: pick_model_ranker (best trained mode, else text)
+
+    def _parts(self, ctx: RankContext) -> tuple[Ranker, Ranker]:
+        evidence = {"ease": EaseRanker, "cooccurrence": CooccurrenceRanker}[ctx.eval_cfg.hybrid_evidence]()
+        model = self.model_factory() if self.model_factory else pick_model_ranker(ctx)
+        return evidence.fit(ctx), model.fit(ctx)
+
+    def fit(self, ctx: RankContext) -> "HybridRanker":
+        self.n_items = ctx.n_items
+        if "hybrid:gate" not in ctx.cache:
+            ctx.cache["hybrid:gate"] = self._tune(ctx.validation())
+        self.tau, self.beta, grid_best = ctx.cache["hybrid:gate"]
+        self.evidence, self.model = self._parts(ctx)
+        self.alpha = gate(ctx.popularity, self.tau)
+        self.notes = {"tau": self.tau, "beta": self.beta, "evidence": self.evidence.name, "model": self.model.name,
+                      f"valid_{ctx.eval_cfg.tune_metric}": round(grid_best, 4)}
+        return self
+
+    def _tune(self, valid: RankContext) -> tuple[float, float, float]:
+        queries = valid.queries()
+        if len(queries) == 0:
+            return 0.0, 1.0, 0.0
+        evidence, model = self._parts(valid)
+        z_e, z_m = zscore(evidence.score(queries.query)), zscore(model.score(queries.query))
+        best = (-1.0, 0.0, 1.0)
+        for tau in HYBRID_TAUS:
+            alpha = gate(valid.popularity, tau)[None, :]
+            for beta in HYBRID_BETAS:
+                mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, queries.query)
+                ranks = rank_of_targets(mixed, queries.target, valid.tiebreak)
+                value = float(per_query(ranks)[valid.eval_cfg.tune_metric].mean())
+                if value > best[0]:
+                    best = (value, tau, beta)
+        return best[1], best[2], best[0]
+
+    def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))
+        return (self.alpha[None, :] * z_e + (1 - self.alpha[None, :]) * self.beta * z_m).astype(np.float32)
+
+
+def pick_model_ranker(ctx: RankContext) -> Ranker:
+    """The hybrid's model side: the named mode, or the best trained mode on validation, else frozen text."""
+    wanted = ctx.eval_cfg.hybrid_model
+    if wanted == "text":
+        return TextRanker()
+    modes = [m for m in model_modes(ctx.run_dir) if m != GnnNoTextRanker.mode]
+    if wanted != "auto":
+        if wanted not in modes:
+            raise RankerUnavailable(f"hybrid_model '{wanted}' is not trained; trained modes: {', '.join(modes) or 'none'}")
+        return ModelRanker(wanted)
+    key = "hybrid:model_choice"
+    if key not in ctx.cache:
+        best, choice = -1.0, "text"
+        valid = ctx.validation()
+        for mode in modes:
+            try:
+                value = validation_score(ModelRanker(mode).fit(valid), valid)
+            except RankerUnavailable:
+                continue
+            if value > best:
+                best, choice = value, mode
+        ctx.cache[key] = choice
+    choice = ctx.cache[key]
+    return TextRanker() if choice == "text" else ModelRanker(choice)
