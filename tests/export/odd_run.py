@@ -27,7 +27,7 @@ ITEMS = {
     "emoji 🎁": ("Gift 🎁 box ✨", None, "gifts 🎀", 4.25),
     "日本語": ("日本の茶碗", "茶碗", None, 7.0),
     "a&b <x>": ("A & B <tag> 50% off #1", "back\\slash \\n not a newline", "misc", 0.5),
-    "never sold": ("A product nobody bought yet", "new", "new", 9.99),
+    "never sold": ("A product\tnobody bought\r\nyet", "new", "new", 9.99),
 }
 ODD_IDS = [i for i in ITEMS if i != "plain"]
 TRAIN_BASKETS = [
