@@ -22,12 +22,12 @@ def fixture_path() -> Path:
 
 @pytest.fixture(scope="session")
 def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture through build-graph with the UCI preset (built once per test session)."""
-    from graphassoc.config import load_config
+    """The fixture through build-graph with the demo config (built once per test session)."""
+    from graphassoc.demo import demo_config
     from graphassoc.pipeline import build_graph
 
     out = tmp_path_factory.mktemp("runs") / "fixture"
-    build_graph(load_config("online_retail", ["seed=0"]), FIXTURE, None, out)
+    build_graph(demo_config(seed=0), FIXTURE, None, out)
     return out
 
 
