@@ -73,7 +73,7 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
             train = baskets.filter(pl.col("split") == "train")
         with timings.stage("mining"):
             progress(f"mining rules on {train.height:,} train baskets ({cfg.mining.engine})")
-            mined = mine(train["items"], cfg.mining)
+            mined = mine(train["items"], cfg.mining, progress=progress)
         with timings.stage("graph"):
             progress("building the co-purchase graph")
             graph = build_copurchase(items, train, cfg.graph)
