@@ -32,3 +32,6 @@ class MiningConfig(StrictModel):
     # Refuse (one-line UsageError) when the frequent itemsets would exceed this many: a too-low
     # min_support makes their number explode (2^k subsets of a k-item frequent set) and exhaust memory.
     max_itemsets: int = Field(default=5_000_000, ge=1)
+    # Same for rules: a k-itemset splits into 2^k - 2 candidate rules, all scored before filtering
+    # (each kept rule costs ~250 bytes; 5M candidates bound the rule table near 1 GB).
+    max_rule_candidates: int = Field(default=5_000_000, ge=1)

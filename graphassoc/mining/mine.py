@@ -118,6 +118,12 @@ def _mine_at(enc: EncodedBaskets, min_count: int, min_support: float, cfg: Minin
     table = None
     if out.rules is None or cfg.prune_redundant:
         table = ItemsetTable.from_rows(len(enc.items), out.itemsets.flat, out.itemsets.counts, out.itemsets.lengths)
+    if out.rules is None:
+        candidates = sum(len(c) * (2**k - 2) for k, c in table.counts.items())
+        if candidates > cfg.max_rule_candidates:
+            raise UsageError(f"{len(out.itemsets):,} frequent itemsets split into {candidates:,} candidate rules, more "
+                             f"than mining.max_rule_candidates={cfg.max_rule_candidates:,}; set mining.max_len, raise "
+                             "mining.min_support, or raise mining.max_rule_candidates")
     rules = out.rules if out.rules is not None else generate_rules(table, enc.n, cfg.min_confidence)
     rules = _filter(rules, enc, cfg)
     if cfg.prune_redundant and len(rules):
