@@ -67,12 +67,12 @@ def _check_edges(run_dir: Path, train: sp.csr_matrix, item_index: dict[str, int]
     dst = np.asarray([item_index.get(d, -1) for d in edges["dst"].to_list()])
     if (src < 0).any() or (dst < 0).any():
         _fail("graph/edges.parquet names items that are not in items.parquet")
-    by_item = train.tocsc()
-    # Pair counts of the listed edges from train baskets: column dot products of the basket matrix.
-    recount = np.asarray(by_item[:, src].multiply(by_item[:, dst]).sum(axis=0)).ravel().astype(np.int64)
+    # Pair counts of the listed edges from train baskets (sparse item x item product, then a lookup).
+    pairs = (train.T @ train).tocsr()
+    recount = np.asarray(pairs[src, dst]).ravel().astype(np.int64)
     bad = np.flatnonzero(recount != edges["count"].to_numpy())
     if len(bad):
-        i = bad[0]
+        i = int(bad[0])
         _fail(f"{len(bad)} of {edges.height} graph edges have counts that differ from the train baskets "
               f"(e.g. {edges['src'][i]}-{edges['dst'][i]}: {edges['count'][i]} in the graph, {recount[i]} in train)")
     return {"edges_checked": edges.height}
@@ -106,7 +106,7 @@ def _check_counted_sets(run_dir: Path, name: str, train: sp.csr_matrix, item_ind
     recount = _train_counts(sets, train.tocsc(), item_index)
     bad = np.flatnonzero(recount != table["count"].to_numpy())
     if len(bad):
-        i = bad[0]
+        i = int(bad[0])
         _fail(f"{len(bad)} of {len(sets)} checked {name} counts differ from the train baskets "
               f"(e.g. {sets[i]}: {table['count'][i]} recorded, {recount[i]} in train)")
     return {f"{name}_checked": len(sets)}

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from graphassoc.errors import GraphassocError
+from graphassoc.errors import DataError, GraphassocError
 from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
 from graphassoc.recommend.context import RankContext
@@ -77,13 +77,21 @@ def cooccurrence_counts(evidence: sp.csr_matrix) -> np.ndarray:
     return (evidence.T @ evidence).toarray().astype(np.float32)
 
 
+def context_gram(ctx: RankContext) -> np.ndarray:
+    """The evidence window's co-occurrence counts, computed once per context (several rankers use it)."""
+    key = f"gram:{ctx.phase}"
+    if key not in ctx.cache:
+        ctx.cache[key] = cooccurrence_counts(ctx.evidence)
+    return ctx.cache[key]
+
+
 @RANKERS.register("cooccurrence", "sum over query items q of P(j | q) from evidence co-occurrence counts")
 class CooccurrenceRanker(Ranker):
     name = "cooccurrence"
 
     def fit(self, ctx: RankContext) -> "CooccurrenceRanker":
         self.n_items = ctx.n_items
-        counts = cooccurrence_counts(ctx.evidence)
+        counts = context_gram(ctx).copy()
         pop = np.diag(counts).copy()
         np.fill_diagonal(counts, 0.0)
         # Row q holds P(j | q) = count(q, j) / count(q); items never seen have an all-zero row.
@@ -207,7 +215,10 @@ class EaseRanker(Ranker):
     def fit(self, ctx: RankContext) -> "EaseRanker":
         self.n_items = ctx.n_items
         lam = self._tuned_lambda(ctx)
-        self.weights = ease_weights(cooccurrence_counts(ctx.evidence), lam)
+        key = f"ease:{ctx.phase}:{lam}"
+        if key not in ctx.cache:  # the hybrid refits EASE on the same context: reuse the weights
+            ctx.cache[key] = ease_weights(context_gram(ctx), lam)
+        self.weights = ctx.cache[key]
         self.notes = {"lambda": lam, **ctx.cache.get("ease:grid_notes", {})}
         return self
 
@@ -217,7 +228,7 @@ class EaseRanker(Ranker):
             return float(grid[0])
         if "ease:lambda" not in ctx.cache:
             valid = ctx.validation()
-            gram = cooccurrence_counts(valid.evidence)
+            gram = context_gram(valid)
             scores = {}
             for lam in grid:
                 probe = EaseRanker()
@@ -298,6 +309,9 @@ class ModelRanker(Ranker):
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         scores = np.asarray(self.model.score_baskets(list(queries)), dtype=np.float32)
+        if scores.shape != (len(queries), self.n_items):
+            raise DataError(f"model '{self.mode}' returned scores of shape {scores.shape} for {len(queries)} baskets "
+                            f"and {self.n_items} catalogue items; retrain it on this run directory")
         return scores
 
 

@@ -1,0 +1,128 @@
+"""`compare` end to end: files written, models skipped when absent, report self-contained, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiny_run import THEMES, build_tiny_run  # noqa: E402
+
+from graphassoc.cli.main import app  # noqa: E402
+from graphassoc.config import load_config  # noqa: E402
+from graphassoc.errors import UsageError  # noqa: E402
+from graphassoc.evaluate.compare import compare  # noqa: E402
+from graphassoc.runs import Run  # noqa: E402
+
+FILES = ("metrics.json", "report.md", "report.html")
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from graphassoc.text.testing import save_tiny_bert
+
+    words = sorted({w for ws in THEMES.values() for w in ws} | set(THEMES) | {"holder", "set"})
+    return save_tiny_bert(tmp_path_factory.mktemp("bert") / "tiny", words)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
+    return build_tiny_run(tmp_path_factory.mktemp("cmp"), **{"text.model": str(tiny_bert)})
+
+
+@pytest.fixture
+def run_copy(tiny_run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_run, tmp_path / "run"))
+
+
+class FakeModel:
+    """Co-occurrence-free scores that favour items with the same first letter (the same theme)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        ids = Run(run_dir).items()["item_id"].to_list()
+        self.theme = np.array([i[0] for i in ids])
+
+    def score_baskets(self, baskets):
+        return np.stack([(self.theme[None, :] == self.theme[b][:, None]).mean(axis=0).astype(np.float32) for b in baskets])
+
+
+def test_compare_without_a_model_skips_it_and_compares_the_rest(run_copy):
+    result = compare(run_copy)
+    for name in FILES:
+        assert (run_copy / "compare" / name).is_file()
+    assert "model" in result.skipped and "gnn-no-text" in result.skipped
+    assert {"popularity", "cooccurrence", "rules", "ease", "text", "hybrid"} <= set(result.metrics)
+    data = json.loads((run_copy / "compare" / "metrics.json").read_text())
+    assert data["n_queries"] == result.n_queries > 40
+    assert sum(data["strata_sizes"][s] for s in ("cold", "sparse", "warm")) == result.n_queries
+    ease = data["metrics"]["ease"]["overall"]
+    assert ease["intervals"]["hr@10"]["low"] <= ease["hr@10"] <= ease["intervals"]["hr@10"]["high"]
+    assert data["best_baseline"] in data["metrics"]
+    assert data["leakage"]["passed"]
+    assert "answered_share" in data["metrics"]["rules"]["notes"]
+    # New products: rules and co-occurrence can never find them, text can.
+    assert data["metrics"]["rules"]["strata"]["never_seen"]["hr@10"] == 0
+    html = (run_copy / "compare" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "http://" not in html and "https://" not in html
+    md = (run_copy / "compare" / "report.md").read_text()
+    assert "| ease |" in md and "Paired differences" in md
+
+
+def test_compare_with_a_trained_model_adds_it_with_examples(run_copy, monkeypatch):
+    import graphassoc.model as model_pkg
+
+    (run_copy / "model" / "joint").mkdir(parents=True)
+    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode: FakeModel(Path(path)), raising=False)
+    cfg = load_config(None, ["evaluate.rankers=[popularity, rules, model, hybrid]"],
+                      base=Run(run_copy).config.model_dump(mode="json"))
+    result = compare(run_copy, cfg)
+    assert "model-joint" in result.metrics and not result.metrics["model-joint"]["baseline"]
+    assert result.metrics["hybrid"]["notes"]["model"] == "model-joint"
+    assert result.paired["model-joint"]["overall"]["hr@10"]["mean"] == pytest.approx(
+        result.metrics["model-joint"]["overall"]["hr@10"] - result.metrics[result.best_baseline]["overall"]["hr@10"])
+    assert result.overlap["model"] == "model-joint" and sum(result.overlap["histogram_counts"]) == result.n_queries
+    ex = result.examples
+    assert ex["new_products_and_predicted_partners"] and ex["rules_the_model_ranks_low"]
+    titles = set(Run(run_copy).items()["title"].to_list())
+    assert ex["new_products_and_predicted_partners"][0]["new_product"] in titles
+
+
+def test_compare_refuses_to_overwrite_and_rejects_unknown_rankers(run_copy):
+    cfg = load_config(None, ["evaluate.rankers=[popularity]"], base=Run(run_copy).config.model_dump(mode="json"))
+    compare(run_copy, cfg)
+    with pytest.raises(UsageError, match="already exists; pass --overwrite"):
+        compare(run_copy, cfg)
+    bad = cfg.model_copy(update={"evaluate": cfg.evaluate.model_copy(update={"rankers": ["nope"]})})
+    with pytest.raises(UsageError, match="unknown ranker 'nope'"):
+        compare(run_copy, bad, overwrite=True)
+    assert (run_copy / "compare" / "metrics.json").is_file()  # the old report is untouched
+
+
+def test_cli_prints_the_headline_and_fails_in_one_line(run_copy, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["compare", str(run_copy), "--set", "evaluate.rankers=[popularity,cooccurrence]"])
+    assert ok.exit_code == 0, ok.output
+    assert "cooccurrence" in ok.output and "HR@10" in ok.output
+    again = runner.invoke(app, ["compare", str(run_copy)])
+    assert again.exit_code == 2 and "--overwrite" in again.output and "Traceback" not in again.output
+    missing = runner.invoke(app, ["compare", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    bad_key = runner.invoke(app, ["compare", str(run_copy), "--overwrite", "--set", "evaluate.nope=1"])
+    assert bad_key.exit_code == 2 and "unknown config key 'evaluate.nope'" in bad_key.output
+
+
+@pytest.mark.slow
+def test_compare_on_the_bundled_fixture_writes_every_file(fixture_run, tmp_path, tiny_bert):
+    run_dir = Path(shutil.copytree(fixture_run, tmp_path / "fixture"))
+    cfg = load_config(None, ["evaluate.ease_lambdas=[500]", f"text.model={tiny_bert}"],
+                      base=Run(run_dir).config.model_dump(mode="json"))
+    result = compare(run_dir, cfg)
+    for name in FILES:
+        assert (run_dir / "compare" / name).is_file()
+    assert result.n_queries > 500 and result.metrics["ease"]["overall"]["hr@10"] > result.metrics["popularity"]["overall"]["hr@10"]

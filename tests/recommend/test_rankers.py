@@ -1,0 +1,209 @@
+"""Rankers against independent brute-force references, on a small synthetic run built by build-graph."""
+
+from __future__ import annotations
+
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluate"))
+from tiny_run import build_tiny_run  # noqa: E402
+
+from graphassoc.errors import UsageError  # noqa: E402
+from graphassoc.evaluate.config import EvaluateConfig  # noqa: E402
+from graphassoc.recommend.context import RankContext  # noqa: E402
+from graphassoc.recommend.rankers import (RANKERS, CooccurrenceRanker, EaseRanker, HybridRanker, ModelRanker,  # noqa: E402
+                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker, ease_weights)
+from graphassoc.runs import Run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_run(tmp_path_factory.mktemp("tiny"))
+
+
+def context(run_dir: Path, phase: str = "test", **cfg) -> RankContext:
+    run = Run(run_dir)
+    ecfg = run.config.evaluate.model_copy(update=cfg)
+    return RankContext(run.path, run.items(), run.baskets(), phase, 0, ecfg, run.config)
+
+
+def evidence_lists(ctx: RankContext) -> list[list[int]]:
+    return [[ctx.item_index[i] for i in items] for items in ctx.evidence_baskets["items"].to_list()]
+
+
+def some_queries(ctx: RankContext) -> list[np.ndarray]:
+    return ctx.queries().query[:25] + [np.array([ctx.n_items - 1]), np.array([0, 1, 2])]
+
+
+def test_registry_lists_every_ranker_and_rejects_unknown_names():
+    assert {"popularity", "cooccurrence", "rules", "ease", "text", "gnn-no-text", "model", "hybrid"} <= set(RANKERS.names())
+    with pytest.raises(UsageError, match="valid: popularity"):
+        RANKERS.get("nope")
+
+
+def test_evidence_window_is_train_for_validation_and_train_plus_valid_for_test(tiny_run):
+    test_ctx = context(tiny_run)
+    assert set(test_ctx.evidence_baskets["split"].unique()) == {"train", "valid"}
+    assert set(test_ctx.validation().evidence_baskets["split"].unique()) == {"train"}
+    pop = PopularityRanker().fit(test_ctx).score([np.array([0])])[0]
+    counts = np.zeros(test_ctx.n_items)
+    for basket in evidence_lists(test_ctx):
+        counts[basket] += 1
+    assert pop.tolist() == counts.tolist()
+
+
+def test_cooccurrence_matches_brute_force_conditional_probabilities(tiny_run):
+    ctx = context(tiny_run)
+    baskets = [set(b) for b in evidence_lists(ctx)]
+    queries = some_queries(ctx)
+    got = CooccurrenceRanker().fit(ctx).score(queries)
+    for q, row in zip(queries, got):
+        for j in range(ctx.n_items):
+            expect = 0.0
+            for i in q:
+                with_i = [b for b in baskets if i in b]
+                if with_i and i != j:
+                    expect += sum(j in b for b in with_i) / len(with_i)
+            assert row[j] == pytest.approx(expect, abs=1e-5)
+
+
+def test_ease_matches_a_per_column_ridge_solve(tiny_run):
+    # Independent reference: column j of EASE is ridge regression of x_j on the other columns.
+    ctx = context(tiny_run)
+    x = ctx.evidence.toarray().astype(np.float64)
+    lam = 10.0
+    b = ease_weights(x.T @ x, lam)
+    for j in range(ctx.n_items):
+        others = [k for k in range(ctx.n_items) if k != j]
+        xo = x[:, others]
+        ridge = np.linalg.solve(xo.T @ xo + lam * np.eye(len(others)), xo.T @ x[:, j])
+        assert b[others, j] == pytest.approx(ridge, abs=1e-4)
+        assert b[j, j] == 0
+
+
+def test_ease_lambda_is_tuned_on_validation_only(tiny_run):
+    ctx = context(tiny_run, ease_lambdas=[1.0, 10.0, 100.0])
+    ranker = EaseRanker().fit(ctx)
+    assert ranker.notes["lambda"] in (1.0, 10.0, 100.0)
+    assert set(ranker.notes["valid_hr@10"]) == {"1.0", "10.0", "100.0"}
+    # Scrambling the test baskets cannot change the choice: only train and valid are read.
+    run = Run(tiny_run)
+    baskets = run.baskets()
+    scrambled = baskets.with_columns(pl.when(pl.col("split") == "test").then(pl.col("items").list.reverse().list.head(1))
+                                     .otherwise(pl.col("items")).alias("items"))
+    other = RankContext(run.path, run.items(), scrambled, "test", 0, ctx.eval_cfg, run.config)
+    assert EaseRanker().fit(other).notes["lambda"] == ranker.notes["lambda"]
+
+
+def brute_force_rules(rules: pl.DataFrame, index: dict[str, int], query: np.ndarray, n_items: int) -> np.ndarray:
+    out = np.zeros(n_items)
+    qset = set(query.tolist())
+    for ante, cons, conf in zip(rules["antecedents"].to_list(), rules["consequents"].to_list(), rules["confidence"].to_list()):
+        if {index[a] for a in ante} <= qset:
+            for c in cons:
+                out[index[c]] = max(out[index[c]], conf)
+    return out
+
+
+def test_rules_scores_are_the_best_confidence_of_applicable_rules(tiny_run):
+    ctx = context(tiny_run)
+    ranker = RulesRanker().fit(ctx)
+    assert ranker.rules.height > 50
+    assert ranker.rules["antecedents"].list.len().max() + ranker.rules["consequents"].list.len().min() <= 3  # max_len 3
+    queries = some_queries(ctx)
+    got = ranker.rule_scores(queries)
+    for q, row in zip(queries, got):
+        assert row == pytest.approx(brute_force_rules(ranker.rules, ctx.item_index, q, ctx.n_items), abs=1e-6)
+    # Items no rule names are ordered by popularity, below every rule-scored item.
+    scores = ranker.score(queries)
+    answered = [i for i, q in enumerate(queries) if (np.delete(got[i], q) > 0).any()]
+    assert ranker.notes["answered_share"] == pytest.approx(len(answered) / len(queries))
+    row = scores[0]
+    ruled, unruled = row[got[0] > 0], row[got[0] == 0]
+    assert ruled.min() > unruled.max()
+    pop = ctx.popularity[got[0] == 0]
+    assert np.all(np.diff(unruled[np.argsort(pop, kind="stable")]) >= 0)
+
+
+def test_rules_are_mined_on_the_evidence_window_not_on_test(tiny_run):
+    ctx = context(tiny_run)
+    ranker = RulesRanker().fit(ctx)
+    baskets = [set(b) for b in ctx.evidence_baskets["items"].to_list()]
+    for ante, cons, conf in list(zip(ranker.rules["antecedents"].to_list(), ranker.rules["consequents"].to_list(),
+                                     ranker.rules["confidence"].to_list()))[:40]:
+        n_ante = sum(set(ante) <= b for b in baskets)
+        n_both = sum(set(ante) | set(cons) <= b for b in baskets)
+        assert conf == pytest.approx(n_both / n_ante)
+
+
+def test_text_ranker_is_the_max_cosine_to_any_query_item(tiny_run):
+    ctx = context(tiny_run)
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(ctx.n_items, 8)).astype(np.float32)
+    ctx.cache["text:embeddings"] = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    queries = some_queries(ctx)
+    got = TextRanker().fit(ctx).score(queries)
+    e = ctx.cache["text:embeddings"]
+    for q, row in zip(queries, got):
+        expect = [max(float(e[i] @ e[j]) for i in q) for j in range(ctx.n_items)]
+        assert row == pytest.approx(expect, abs=1e-5)
+
+
+class FakeModel:
+    """Scores item j by a fixed vector: enough to test wiring, skipping and the hybrid gate."""
+
+    def __init__(self, n_items: int) -> None:
+        self.vector = np.linspace(0, 1, n_items, dtype=np.float32)
+
+    def score_baskets(self, baskets):
+        return np.tile(self.vector, (len(baskets), 1))
+
+
+def test_a_missing_model_is_reported_as_unavailable(tiny_run):
+    with pytest.raises(RankerUnavailable, match="no trained model 'joint'"):
+        ModelRanker("joint").fit(context(tiny_run))
+    with pytest.raises(RankerUnavailable):
+        RANKERS.get("gnn-no-text")().fit(context(tiny_run))
+
+
+def test_model_ranker_loads_the_mode_through_the_model_stage(tiny_run, monkeypatch, tmp_path):
+    import shutil
+
+    import graphassoc.model as model_pkg
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    (run_dir / "model" / "joint").mkdir(parents=True)
+    loaded = []
+    ctx = context(run_dir)
+    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode: loaded.append((Path(path), mode)) or FakeModel(ctx.n_items),
+                        raising=False)
+    scores = ModelRanker("joint").fit(ctx).score([np.array([0]), np.array([1, 2])])
+    assert loaded == [(run_dir, "joint")]
+    assert scores.shape == (2, ctx.n_items) and scores[1].tolist() == FakeModel(ctx.n_items).vector.tolist()
+
+
+def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(tiny_run):
+    ctx = context(tiny_run, ease_lambdas=[10.0])
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(ctx.n_items, 8)).astype(np.float32)
+    ctx.cache["text:embeddings"] = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    hybrid = HybridRanker(TextRanker).fit(ctx)
+    assert hybrid.notes["model"] == "text" and hybrid.notes["evidence"] == "ease"
+    assert "valid_hr@10" in hybrid.notes
+    # Never-seen items get alpha 0 whatever tau is (all weight on the model side).
+    new = ctx.popularity == 0
+    assert new.any() and np.all(hybrid.alpha[new] == 0)
+    # The gate does not move when the test baskets change.
+    run = Run(tiny_run)
+    scrambled = run.baskets().with_columns(
+        pl.when(pl.col("split") == "test").then(pl.lit(["c0", "c1"])).otherwise(pl.col("items")).alias("items"))
+    other = RankContext(run.path, run.items(), scrambled, "test", 0, ctx.eval_cfg, run.config,
+                        cache={"text:embeddings": ctx.cache["text:embeddings"]})
+    again = HybridRanker(TextRanker).fit(other)
+    assert (again.tau, again.beta) == (hybrid.tau, hybrid.beta)
