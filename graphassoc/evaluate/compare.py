@@ -18,13 +18,14 @@ from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import Queries, Ranking, evaluate, target_cooccurrence
+from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, target_cooccurrence
 from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.rankers import RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, model_modes
 from graphassoc.runs import Run, Timings, atomic_dir, update_meta, write_json
 
 Progress = Callable[[str], None]
 HEADLINE = ("hr@10", "ndcg@10", "mrr")
+ITEM_TO_BASKET = ("hr@10", "recall@10", "ndcg@10", "mrr")
 POPULARITY_BUCKETS = ((0, 0, "0 (new)"), (1, 10, "1-10"), (11, 50, "11-50"), (51, 200, "51-200"), (201, None, ">200"))
 
 
@@ -34,6 +35,7 @@ class RankerRun:
     ranking: Ranking
     per_query: dict[str, np.ndarray]
     seconds: float
+    item_to_basket: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,11 +97,13 @@ def _expand(names: list[str], run_dir: Path) -> tuple[list[Ranker], dict[str, st
     return rankers, skipped
 
 
-def _run_ranker(ranker: Ranker, ctx: RankContext, queries: Queries) -> RankerRun:
+def _run_ranker(ranker: Ranker, ctx: RankContext, queries: Queries, i2b: MultiQueries) -> RankerRun:
     start = time.perf_counter()
     ranker.fit(ctx)
     ranking = evaluate(ranker.score, queries, ctx.tiebreak, k=20, chunk=ctx.eval_cfg.chunk_size)
-    return RankerRun(ranker, ranking, M.per_query(ranking.ranks), time.perf_counter() - start)
+    multi = M.per_query_multi(evaluate_multi(ranker.score, i2b, ctx.tiebreak)) if len(i2b) else {}
+    return RankerRun(ranker, ranking, M.per_query(ranking.ranks), time.perf_counter() - start,
+                     {k: multi[k] for k in ITEM_TO_BASKET} if multi else {})
 
 
 def _summaries(runs: dict[str, RankerRun], masks: dict[str, np.ndarray], ctx: RankContext, seed: int) -> tuple[dict, dict, str | None]:
@@ -116,6 +120,9 @@ def _summaries(runs: dict[str, RankerRun], masks: dict[str, np.ndarray], ctx: Ra
             target = entry["overall"] if g == "overall" else entry["strata"].setdefault(g, {})
             target.update(summary)
             target["intervals"] = intervals
+        if run.item_to_basket:
+            w = weights.setdefault("item_to_basket", M.bootstrap_weights(len(run.item_to_basket["mrr"]), n_boot, seed + 99))
+            entry["item_to_basket"] = M.summarize(run.item_to_basket, w)
         entry["coverage@10"] = M.coverage(run.ranking.top, ctx.n_items)
         entry.update(M.popularity_bias(run.ranking.top, ctx.popularity))
         entry["notes"] = run.ranker.notes
@@ -177,13 +184,14 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     cooc = target_cooccurrence(ctx.evidence, queries)
     target_pop = ctx.popularity[queries.target]
     masks = M.strata(cooc, target_pop == 0)
+    i2b = item_to_basket(baskets, ctx.item_index, "test", seed)
     rankers, skipped = _expand(ecfg.rankers, run.path)
     runs: dict[str, RankerRun] = {}
     for ranker in rankers:
         progress(f"{ranker.name}: fitting and ranking {len(queries):,} queries")
         try:
             with timings.stage(f"compare_{ranker.name}"):
-                runs[ranker.name] = _run_ranker(ranker, ctx, queries)
+                runs[ranker.name] = _run_ranker(ranker, ctx, queries, i2b)
         except RankerUnavailable as err:
             skipped[ranker.name] = str(err)
             progress(f"{ranker.name}: skipped ({err})")
@@ -201,7 +209,8 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
         popularity_buckets=_popularity_buckets(runs, target_pop),
         overlap=overlap(runs, "rules", model_side),
         examples=worked_examples(runs, "rules", model_side, ctx, queries, ecfg.examples),
-        protocol={"task": "leave-one-out basket completion", "split": "test", "queries": len(queries),
+        protocol={"task": "leave-one-out basket completion (headline); item-to-basket as a second task",
+                  "split": "test", "queries": len(queries), "item_to_basket_queries": len(i2b),
                   "hidden_item": f"one per basket, drawn with seed {seed}",
                   "evidence_window": "train + valid baskets (everything before the test cut)",
                   "tuning": f"validation split, metric {ecfg.tune_metric}",

@@ -28,6 +28,21 @@ def per_query(ranks: np.ndarray, ks: tuple[int, ...] = KS) -> dict[str, np.ndarr
     return out
 
 
+def per_query_multi(ranks: list[np.ndarray], ks: tuple[int, ...] = KS) -> dict[str, np.ndarray]:
+    """Item-to-basket metrics with several hidden items per query: HR@K = at least one found,
+    Recall@K = share of the hidden items found, NDCG@K with the ideal DCG of min(|T|, K) hits,
+    MRR = reciprocal rank of the first hidden item found."""
+    out: dict[str, np.ndarray] = {}
+    for k in ks:
+        discounts = 1.0 / np.log2(np.arange(2, k + 2))
+        out[f"hr@{k}"] = np.array([float((r <= k).any()) for r in ranks])
+        out[f"recall@{k}"] = np.array([(r <= k).sum() / len(r) for r in ranks])
+        out[f"ndcg@{k}"] = np.array([(1.0 / np.log2(r[r <= k] + 1.0)).sum() / discounts[:min(len(r), k)].sum()
+                                     for r in ranks])
+    out["mrr"] = np.array([1.0 / r.min() for r in ranks])
+    return out
+
+
 def coverage(top: np.ndarray, n_items: int, k: int = 10) -> float:
     """Share of the catalogue that appears in at least one top-k list."""
     if top.size == 0 or n_items == 0:

@@ -32,9 +32,18 @@ class Queries:
     def __len__(self) -> int:
         return len(self.query)
 
-    def subset(self, rows: np.ndarray) -> "Queries":
-        rows = np.asarray(rows)
-        return Queries(self.split, [self.basket_ids[i] for i in rows], [self.query[i] for i in rows], self.target[rows])
+
+@dataclass
+class MultiQueries:
+    """Item-to-basket queries: one item of a basket (`query[i]`, length 1) must recall the rest."""
+
+    split: str
+    basket_ids: list[str]
+    query: list[np.ndarray]
+    targets: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.query)
 
 
 def basket_indices(baskets: pl.DataFrame, item_index: Mapping[str, int]) -> list[np.ndarray]:
@@ -66,6 +75,23 @@ def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: s
         targets.append(items[hidden])
         queries.append(np.delete(items, hidden))
     return Queries(split, out_ids, queries, np.asarray(targets, dtype=np.int64))
+
+
+def item_to_basket(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> MultiQueries:
+    """One query per `split` basket with >= 2 catalogue items: a seeded item asks for the others."""
+    chosen = ordered(baskets.filter(pl.col("split") == split))
+    ids = chosen["basket_id"].cast(pl.Utf8).to_list()
+    # A stream of its own, so adding this task never changes the leave-one-out draw.
+    rng = np.random.default_rng([seed, 1])
+    out_ids, queries, targets = [], [], []
+    for basket_id, items in zip(ids, basket_indices(chosen, item_index)):
+        if len(items) < 2:
+            continue
+        asked = int(rng.integers(len(items)))
+        out_ids.append(basket_id)
+        queries.append(items[asked:asked + 1])
+        targets.append(np.delete(items, asked))
+    return MultiQueries(split, out_ids, queries, targets)
 
 
 def basket_matrix(baskets: pl.DataFrame, item_index: Mapping[str, int], n_items: int) -> sp.csr_matrix:
@@ -143,6 +169,20 @@ def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chu
     if not ranks:
         return Ranking(np.zeros(0, dtype=np.int64), np.zeros((0, k), dtype=np.int64))
     return Ranking(np.concatenate(ranks).astype(np.int64), np.concatenate(tops).astype(np.int64))
+
+
+def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
+    """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
+    out: list[np.ndarray] = []
+    for start in range(0, len(queries), chunk):
+        batch = queries.query[start:start + chunk]
+        targets = queries.targets[start:start + chunk]
+        scores = exclude_query_items(np.array(score(batch), dtype=np.float32, copy=True), batch)
+        rows = np.repeat(np.arange(len(batch)), [len(t) for t in targets])
+        flat = np.concatenate(targets).astype(np.int64)
+        ranks = rank_of_targets(scores[rows], flat, pos)
+        out.extend(np.split(ranks, np.cumsum([len(t) for t in targets])[:-1]))
+    return out
 
 
 def history_popularity(history: sp.csr_matrix) -> np.ndarray:

@@ -51,6 +51,12 @@ def tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
                                         for k in ("hr@10", "ndcg@10", "mrr")]])
         out.append((f"Paired differences vs the best baseline ({r.best_baseline}); * = 95% interval excludes 0",
                     ["ranker", "group", "Δ HR@10", "Δ NDCG@10", "Δ MRR"], rows))
+    if any("item_to_basket" in m for m in r.metrics.values()):
+        n = r.protocol.get("item_to_basket_queries", 0)
+        out.append((f"Item-to-basket: one item of each test basket asks for the rest ({n:,} queries)",
+                    ["ranker", "HR@10 [95% CI]", "Recall@10 [95% CI]", "NDCG@10 [95% CI]", "MRR [95% CI]"],
+                    [[name, *[_ci(m["item_to_basket"][k]) for k in ("hr@10", "recall@10", "ndcg@10", "mrr")]]
+                     for name, m in r.metrics.items() if "item_to_basket" in m]))
     buckets = r.popularity_buckets
     if buckets:
         names = list(r.metrics)

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from graphassoc.errors import DataError, GraphassocError
 from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
-from graphassoc.recommend.context import RankContext
+from graphassoc.recommend.context import EVIDENCE, RankContext
 from graphassoc.registry import Registry
 
 
@@ -301,9 +301,11 @@ class ModelRanker(Ranker):
             from graphassoc.model import load_model
         except ImportError as err:
             raise RankerUnavailable(f"the model stage is not available ({err})") from None
-        key = f"model:{self.mode}"
+        # The model's evidence (its EASE term, its message-passing graph) follows the protocol of the
+        # phase: train only while tuning on valid queries, train + valid for test queries.
+        key = f"model:{self.mode}:{ctx.phase}"
         if key not in ctx.cache:
-            ctx.cache[key] = load_model(ctx.run_dir, self.mode)
+            ctx.cache[key] = load_model(ctx.run_dir, self.mode, evidence=EVIDENCE[ctx.phase])
         self.model = ctx.cache[key]
         return self
 

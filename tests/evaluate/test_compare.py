@@ -78,7 +78,7 @@ def test_compare_with_a_trained_model_adds_it_with_examples(run_copy, monkeypatc
     import graphassoc.model as model_pkg
 
     (run_copy / "model" / "joint").mkdir(parents=True)
-    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode: FakeModel(Path(path)), raising=False)
+    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode, evidence: FakeModel(Path(path)), raising=False)
     cfg = load_config(None, ["evaluate.rankers=[popularity, rules, model, hybrid]"],
                       base=Run(run_copy).config.model_dump(mode="json"))
     result = compare(run_copy, cfg)

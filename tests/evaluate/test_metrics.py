@@ -60,3 +60,15 @@ def test_paired_difference_detects_a_real_gap_and_not_a_null_one():
     assert diff["mean"] == pytest.approx(better.mean() - a.mean())
     same = metrics.paired_difference(a, a, w)
     assert not same["significant"] and same["mean"] == 0
+
+
+def test_item_to_basket_metrics_with_several_hidden_items():
+    ranks = [np.array([2, 15]), np.array([30, 40, 50]), np.array([1, 2, 3])]
+    m = metrics.per_query_multi(ranks)
+    assert m["hr@10"].tolist() == [1, 0, 1]
+    assert m["recall@10"] == pytest.approx([1 / 2, 0, 1])
+    assert m["recall@20"] == pytest.approx([1, 0, 1])
+    # ndcg@10 of query 1: one hit at rank 2 over the ideal of 2 hits at ranks 1 and 2
+    assert m["ndcg@10"][0] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+    assert m["ndcg@10"][2] == pytest.approx(1.0)
+    assert m["mrr"] == pytest.approx([1 / 2, 1 / 30, 1])

@@ -92,3 +92,15 @@ def test_target_cooccurrence_counts_history_baskets_with_target_and_a_query_item
 def test_basket_matrix_is_binary_and_deduplicated():
     m = protocol.basket_matrix(pl.DataFrame({"items": [["a", "a", "b"], []]}), INDEX, 4)
     assert m.toarray().tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]
+
+
+def test_item_to_basket_asks_one_item_for_the_rest_and_ranks_every_target():
+    q = protocol.item_to_basket(_baskets(), INDEX, "test", seed=0)
+    assert q.basket_ids == ["b4", "b5"]
+    for query, targets in zip(q.query, q.targets):
+        assert len(query) == 1 and query[0] not in targets
+    scores = np.array([0.1, 0.9, 0.5, 0.3], dtype=np.float32)
+    ranks = protocol.evaluate_multi(lambda b: np.tile(scores, (len(b), 1)), q, protocol.tiebreak_positions(np.zeros(4)))
+    for query, targets, r in zip(q.query, q.targets, ranks):
+        order = [i for i in np.argsort(-scores, kind="stable") if i not in query]
+        assert r.tolist() == [order.index(t) + 1 for t in targets]

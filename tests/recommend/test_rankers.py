@@ -181,10 +181,12 @@ def test_model_ranker_loads_the_mode_through_the_model_stage(tiny_run, monkeypat
     (run_dir / "model" / "joint").mkdir(parents=True)
     loaded = []
     ctx = context(run_dir)
-    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode: loaded.append((Path(path), mode)) or FakeModel(ctx.n_items),
-                        raising=False)
+    monkeypatch.setattr(model_pkg, "load_model", lambda path, mode, evidence: loaded.append((Path(path), mode, evidence))
+                        or FakeModel(ctx.n_items), raising=False)
     scores = ModelRanker("joint").fit(ctx).score([np.array([0]), np.array([1, 2])])
-    assert loaded == [(run_dir, "joint")]
+    ModelRanker("joint").fit(ctx.validation())
+    # Test queries read train + valid evidence; validation queries train only.
+    assert loaded == [(run_dir, "joint", ("train", "valid")), (run_dir, "joint", ("train",))]
     assert scores.shape == (2, ctx.n_items) and scores[1].tolist() == FakeModel(ctx.n_items).vector.tolist()
 
 
