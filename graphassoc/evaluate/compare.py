@@ -18,7 +18,7 @@ from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, target_cooccurrence
+from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, leave_one_out, target_cooccurrence
 from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.rankers import RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, model_modes
 from graphassoc.runs import Run, Timings, atomic_dir, update_meta, write_json
@@ -36,6 +36,7 @@ class RankerRun:
     per_query: dict[str, np.ndarray]
     seconds: float
     item_to_basket: dict[str, np.ndarray] = field(default_factory=dict)
+    draws: list[dict[str, float]] = field(default_factory=list)  # metric means per extra hidden-item draw
 
 
 @dataclass
@@ -97,13 +98,18 @@ def _expand(names: list[str], run_dir: Path) -> tuple[list[Ranker], dict[str, st
     return rankers, skipped
 
 
-def _run_ranker(ranker: Ranker, ctx: RankContext, queries: Queries, i2b: MultiQueries) -> RankerRun:
+def _run_ranker(ranker: Ranker, ctx: RankContext, queries: Queries, i2b: MultiQueries,
+                extra_draws: list[Queries]) -> RankerRun:
     start = time.perf_counter()
     ranker.fit(ctx)
     ranking = evaluate(ranker.score, queries, ctx.tiebreak, k=20, chunk=ctx.eval_cfg.chunk_size)
     multi = M.per_query_multi(evaluate_multi(ranker.score, i2b, ctx.tiebreak)) if len(i2b) else {}
+    draws = []
+    for extra in extra_draws:
+        pq = M.per_query(evaluate(ranker.score, extra, ctx.tiebreak, k=10, chunk=ctx.eval_cfg.chunk_size).ranks)
+        draws.append({k: float(pq[k].mean()) for k in HEADLINE})
     return RankerRun(ranker, ranking, M.per_query(ranking.ranks), time.perf_counter() - start,
-                     {k: multi[k] for k in ITEM_TO_BASKET} if multi else {})
+                     {k: multi[k] for k in ITEM_TO_BASKET} if multi else {}, draws)
 
 
 def _summaries(runs: dict[str, RankerRun], masks: dict[str, np.ndarray], ctx: RankContext, seed: int) -> tuple[dict, dict, str | None]:
@@ -123,6 +129,12 @@ def _summaries(runs: dict[str, RankerRun], masks: dict[str, np.ndarray], ctx: Ra
         if run.item_to_basket:
             w = weights.setdefault("item_to_basket", M.bootstrap_weights(len(run.item_to_basket["mrr"]), n_boot, seed + 99))
             entry["item_to_basket"] = M.summarize(run.item_to_basket, w)
+        if run.draws:
+            all_draws = [{k: entry["overall"][k] for k in HEADLINE}, *run.draws]
+            entry["draws"] = {k: {"mean": float(np.mean([d[k] for d in all_draws])),
+                                  "min": float(min(d[k] for d in all_draws)),
+                                  "max": float(max(d[k] for d in all_draws))} for k in HEADLINE}
+            entry["draws"]["n"] = len(all_draws)
         entry["coverage@10"] = M.coverage(run.ranking.top, ctx.n_items)
         entry.update(M.popularity_bias(run.ranking.top, ctx.popularity))
         entry["notes"] = run.ranker.notes
@@ -185,13 +197,14 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     target_pop = ctx.popularity[queries.target]
     masks = M.strata(cooc, target_pop == 0)
     i2b = item_to_basket(baskets, ctx.item_index, "test", seed)
+    extra_draws = [leave_one_out(baskets, ctx.item_index, "test", seed + d) for d in range(1, ecfg.draws)]
     rankers, skipped = _expand(ecfg.rankers, run.path)
     runs: dict[str, RankerRun] = {}
     for ranker in rankers:
         progress(f"{ranker.name}: fitting and ranking {len(queries):,} queries")
         try:
             with timings.stage(f"compare_{ranker.name}"):
-                runs[ranker.name] = _run_ranker(ranker, ctx, queries, i2b)
+                runs[ranker.name] = _run_ranker(ranker, ctx, queries, i2b, extra_draws)
         except RankerUnavailable as err:
             skipped[ranker.name] = str(err)
             progress(f"{ranker.name}: skipped ({err})")

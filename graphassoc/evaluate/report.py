@@ -57,6 +57,12 @@ def tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
                     ["ranker", "HR@10 [95% CI]", "Recall@10 [95% CI]", "NDCG@10 [95% CI]", "MRR [95% CI]"],
                     [[name, *[_ci(m["item_to_basket"][k]) for k in ("hr@10", "recall@10", "ndcg@10", "mrr")]]
                      for name, m in r.metrics.items() if "item_to_basket" in m]))
+    if any("draws" in m for m in r.metrics.values()):
+        n = next(m["draws"]["n"] for m in r.metrics.values() if "draws" in m)
+        out.append((f"Over {n} hidden-item draws (mean [min, max]); the bootstrap intervals above cover one draw",
+                    ["ranker", "HR@10", "NDCG@10", "MRR"],
+                    [[name, *[f"{_f(m['draws'][k]['mean'])} [{_f(m['draws'][k]['min'])}, {_f(m['draws'][k]['max'])}]"
+                              for k in ("hr@10", "ndcg@10", "mrr")]] for name, m in r.metrics.items() if "draws" in m]))
     buckets = r.popularity_buckets
     if buckets:
         names = list(r.metrics)

@@ -194,7 +194,7 @@ class RulesRanker(Ranker):
             ruled[i, query] = 0.0
         self._answered += int((ruled.max(axis=1) > 0).sum()) if len(queries) else 0
         self._asked += len(queries)
-        self.notes["answered_share"] = self._answered / max(self._asked, 1)
+        self.notes["answered_share"] = round(self._answered / max(self._asked, 1), 4)
         return ruled + self.fallback[None, :]
 
 

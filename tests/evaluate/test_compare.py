@@ -106,8 +106,12 @@ def test_compare_refuses_to_overwrite_and_rejects_unknown_rankers(run_copy):
 
 def test_cli_prints_the_headline_and_fails_in_one_line(run_copy, tmp_path):
     runner = CliRunner()
-    ok = runner.invoke(app, ["compare", str(run_copy), "--set", "evaluate.rankers=[popularity,cooccurrence]"])
+    ok = runner.invoke(app, ["compare", str(run_copy), "--set", "evaluate.rankers=[popularity,cooccurrence]",
+                             "--set", "evaluate.draws=3"])
     assert ok.exit_code == 0, ok.output
+    draws = json.loads((run_copy / "compare" / "metrics.json").read_text())["metrics"]["cooccurrence"]["draws"]
+    assert draws["n"] == 3 and draws["hr@10"]["min"] <= draws["hr@10"]["mean"] <= draws["hr@10"]["max"]
+    assert "hidden-item draws" in (run_copy / "compare" / "report.md").read_text()
     assert "cooccurrence" in ok.output and "HR@10" in ok.output
     again = runner.invoke(app, ["compare", str(run_copy)])
     assert again.exit_code == 2 and "--overwrite" in again.output and "Traceback" not in again.output
@@ -117,7 +121,6 @@ def test_cli_prints_the_headline_and_fails_in_one_line(run_copy, tmp_path):
     assert bad_key.exit_code == 2 and "unknown config key 'evaluate.nope'" in bad_key.output
 
 
-@pytest.mark.slow
 def test_compare_on_the_bundled_fixture_writes_every_file(fixture_run, tmp_path, tiny_bert):
     run_dir = Path(shutil.copytree(fixture_run, tmp_path / "fixture"))
     cfg = load_config(None, ["evaluate.ease_lambdas=[500]", f"text.model={tiny_bert}"],
