@@ -36,6 +36,13 @@ class EncodedBaskets:
         """Basket index of each entry of codes."""
         return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.offsets))
 
+    def take(self, rows: np.ndarray) -> EncodedBaskets:
+        """The baskets at `rows` (same item codes)."""
+        lengths = np.diff(self.offsets)[rows]
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        idx = np.arange(offsets[-1]) - np.repeat(offsets[:-1] - self.offsets[rows], lengths)
+        return EncodedBaskets(items=self.items, codes=self.codes[idx], offsets=offsets)
+
     def lists(self, keep: np.ndarray | None = None) -> list[list[int]]:
         """Non-empty baskets as Python lists of codes (what pyfim reads), restricted to codes where keep is True."""
         codes, offsets = self.codes, self.offsets
@@ -62,7 +69,7 @@ def encode_baskets(baskets: Baskets) -> EncodedBaskets:
     if flat.len() == 0:
         raise DataError(f"all {series.len():,} baskets are empty; nothing to mine")
     items = flat.unique().sort()
-    codes = items.search_sorted(flat).to_numpy().astype(np.int32)
+    codes = flat.cast(pl.Enum(items)).to_physical().to_numpy().astype(np.int32)  # Enum codes follow `items`' order
     basket_of = np.repeat(np.arange(series.len(), dtype=np.int64), lengths)
     key = basket_of * len(items) + codes
     if not np.all(key[1:] > key[:-1]):  # unsorted or repeated items: sort and drop repeats once

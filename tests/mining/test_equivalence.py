@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from graphassoc.mining import mine
 from graphassoc.mining.config import MiningConfig
-from graphassoc.mining.mine import min_count_for
+from graphassoc.mining.stage import min_count_for
 
 from mining_reference import assert_same_itemsets, assert_same_rules, mlxtend_reference
 

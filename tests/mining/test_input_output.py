@@ -101,3 +101,22 @@ def test_plot_of_100k_rules(tmp_path: Path) -> None:
     path = rules_plot(rules, tmp_path / "rules.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size < 2_000_000
+
+
+def test_size_check_counts_exactly_only_when_the_sample_is_not_clearly_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphassoc.mining.stage as stage
+
+    calls: list[int] = []
+    real = stage.count_itemsets
+    monkeypatch.setattr(stage, "count_itemsets", lambda enc, c, m: calls.append(enc.n) or real(enc, c, m))
+    rng = np.random.default_rng(0)
+    sparse = [[f"i{j:03d}" for j in rng.choice(200, size=30, replace=False)] for _ in range(4000)]
+    assert mine(sparse, MiningConfig(min_support=0.05, max_itemsets=10_000, rules=False)).itemsets.height == 200
+    assert calls == [4000 // stage.SAMPLE_FRACTION]  # the sample settled it
+
+    calls.clear()
+    block = [f"b{j:02d}" for j in range(18)]  # 2^18 - 1 itemsets in 600 of 2000 baskets
+    dense = [block + [f"x{j}"] for j in range(600)] + [[f"y{j % 40}"] for j in range(1400)]
+    with pytest.raises(UsageError, match=r"262,143 frequent itemsets, more than mining.max_itemsets=100,000"):
+        mine(dense, MiningConfig(min_support=0.25, max_itemsets=100_000))
+    assert calls == [2000 // stage.SAMPLE_FRACTION, 2000]  # the sample was not clearly small: counted exactly
