@@ -45,18 +45,17 @@ class ExportTables:
 def load_tables(run_dir: Path, cfg: ExportConfig) -> ExportTables:
     run_dir = require_run(run_dir, "items.parquet", "graph/edges.parquet")
     items = _items(run_dir)
-    known = set(items["item_id"].to_list())
     rules = _rules(run_dir, cfg) if cfg.include_rules and (run_dir / "rules.parquet").is_file() else _no_rules()
     edges = _co_purchase(pl.read_parquet(run_dir / "graph" / "edges.parquet"), cfg)
     parts = [edges, _single_item_rules(rules)]
     if (run_dir / MODEL_RELATED).is_file():
         parts.append(_model_related(pl.read_parquet(run_dir / MODEL_RELATED), rules, cfg))
     relations = pl.concat([p.select(list(RELATION_SCHEMA)).cast(RELATION_SCHEMA) for p in parts])  # type: ignore[arg-type]
-    unknown = set(relations["src"].to_list()) | set(relations["dst"].to_list())
-    unknown -= known
-    if unknown:
-        raise DataError(f"run '{run_dir}' links {len(unknown)} item ids missing from items.parquet "
-                        f"(e.g. {sorted(unknown)[0]!r}); rebuild it with `graphassoc build-graph --overwrite`")
+    linked = pl.concat([relations["src"], relations["dst"], rules["antecedents"].explode(), rules["consequents"].explode()])
+    unknown = linked.filter(~linked.is_in(items["item_id"].implode())).unique().sort()
+    if unknown.len():
+        raise DataError(f"run '{run_dir}' links {unknown.len()} item ids missing from items.parquet "
+                        f"(e.g. {unknown[0]!r}); rebuild it with `graphassoc build-graph --overwrite`")
     return ExportTables(items=items, relations=relations, rules=rules)
 
 

@@ -120,3 +120,12 @@ def test_cli_bad_arguments_end_with_one_line(run_dir: Path, args: list[str], mes
 def test_cli_missing_run_dir(tmp_path: Path) -> None:
     code, text = _cli(["export", str(tmp_path / "nope"), "--format", "turtle"])
     assert code == 2 and "does not exist" in text
+
+
+def test_links_to_unknown_items_are_a_data_error(run_dir: Path) -> None:
+    edges = pl.read_parquet(run_dir / "graph" / "edges.parquet")
+    edges.with_columns(dst=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("ghost")).otherwise("dst")).write_parquet(
+        run_dir / "graph" / "edges.parquet")
+    code, text = _cli(["export", str(run_dir), "--format", "parquet"])
+    assert code == 1 and "1 item ids missing from items.parquet (e.g. 'ghost')" in text
+    assert not (run_dir / "exports" / "parquet").exists()
