@@ -28,6 +28,10 @@ class ExportConfig(StrictModel):
     # bounded and does not favour the best sellers the way count does, nor rare pairs the way lift does.
     score: Literal["npmi", "lift", "count", "support", "jaccard"] = "npmi"
     include_rules: bool = True
+    # Also export each product's K nearest products by title/description embedding (cosine, the
+    # run's text encoder, cached in RUN/text/) as schema:isSimilarTo with provenance "text".
+    # 0 = off: when the cache is cold this encodes the catalogue once (torch + the local model).
+    text_similar_k: int = Field(default=0, ge=0)
     # Fractions of the PyKEEN triples that go to train/valid/test; None writes one triples.tsv.
     pykeen_split: tuple[float, float, float] | None = None
     split_seed: int = 0

@@ -174,6 +174,7 @@ def _write_rdf(tables: ExportTables, path: Path, cfg: ExportConfig, turtle: bool
     )
     predicates = {rel: v.term("schema", local) for rel, local in PREDICATE_OF.items()}
     relations = tables.relations.filter(pl.col("relation").is_in(list(PREDICATE_OF))).with_row_index("_n")
+    provenances = {p: literal(p) for p in relations["provenance"].unique().to_list()}
     rules = tables.rules
 
     triples = 0
@@ -185,8 +186,7 @@ def _write_rdf(tables: ExportTables, path: Path, cfg: ExportConfig, turtle: bool
             _iri=pl.concat_str([pl.lit(f"<{cfg.base_iri}relation/"), pl.col("_n").cast(pl.String), pl.lit(">")]),
             _src=iri_of("src"), _dst=iri_of("dst"),
             _predicate=pl.col("relation").replace_strict(predicates, return_dtype=pl.String),
-            _provenance=pl.col("provenance").replace_strict({p: literal(p) for p in ("co-purchase", "rule", "model", "both")},
-                                                            return_dtype=pl.String))))
+            _provenance=pl.col("provenance").replace_strict(provenances, return_dtype=pl.String))))
         jobs.append((rules, _rule_statements(v), lambda df: df.with_columns(
             _iri=pl.concat_str([pl.lit(f"<{cfg.base_iri}rule/"), pl.col("rule_id").cast(pl.String), pl.lit(">")]),
             _antecedents=pl.col("antecedents").list.eval(iri_of(pl.element())),

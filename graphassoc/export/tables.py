@@ -7,6 +7,7 @@ Relations are one table whatever their origin, so that every format carries the 
   Longer rules only fit formats with rule nodes (RDF, Neo4j) or the rules table (Parquet).
 - similar: the model's top related items (model/related.parquet), provenance "both" when a
   rule also leads from the item to the related item, else "model"; weight is the model score.
+  With text_similar_k, also each item's nearest items by text embedding, provenance "text".
 
 Customer ids live only in baskets.parquet, which no exporter reads.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from graphassoc.errors import DataError
@@ -50,6 +52,8 @@ def load_tables(run_dir: Path, cfg: ExportConfig) -> ExportTables:
     parts = [edges, _single_item_rules(rules)]
     if (run_dir / MODEL_RELATED).is_file():
         parts.append(_model_related(pl.read_parquet(run_dir / MODEL_RELATED), rules, cfg))
+    if cfg.text_similar_k:
+        parts.append(_text_similar(run_dir, items["item_id"], cfg.text_similar_k))
     relations = pl.concat([p.select(list(RELATION_SCHEMA)).cast(RELATION_SCHEMA) for p in parts])  # type: ignore[arg-type]
     linked = pl.concat([relations["src"], relations["dst"], rules["antecedents"].explode(), rules["consequents"].explode()])
     unknown = linked.filter(~linked.is_in(items["item_id"].implode())).unique().sort()
@@ -144,3 +148,30 @@ def _model_related(related: pl.DataFrame, rules: pl.DataFrame, cfg: ExportConfig
         reverse_confidence=pl.lit(None, pl.Float64), lift=pl.lit(None, pl.Float64), count=pl.lit(None, pl.Int64),
         rank="rank",
     )
+
+
+def _text_similar(run_dir: Path, ids: pl.Series, k: int, block: int = 1024) -> pl.DataFrame:
+    """Each item's k nearest items by cosine of the run's text embeddings, best first (ties: node order)."""
+    from graphassoc.runs import Run
+    from graphassoc.text.encoder import item_embeddings
+
+    vectors = item_embeddings(run_dir, Run(run_dir).config.text).astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    k = min(k, len(ids) - 1)
+    src, dst, score, rank = [], [], [], []
+    for start in range(0, len(ids), block):  # a block of rows at a time: memory stays block x n
+        sims = vectors[start:start + block] @ vectors.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, rows + start] = -np.inf  # never similar to itself
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        src.append(np.repeat(rows + start, k))
+        dst.append(order.ravel())
+        score.append(np.take_along_axis(sims, order, axis=1).ravel())
+        rank.append(np.tile(np.arange(1, k + 1), len(rows)))
+    id_array = ids.to_numpy()
+    return pl.DataFrame({
+        "src": id_array[np.concatenate(src)], "dst": id_array[np.concatenate(dst)], "relation": "similar",
+        "provenance": "text", "weight": np.concatenate(score).astype(np.float64),
+        "score": np.concatenate(score).astype(np.float64), "support": None, "confidence": None,
+        "reverse_confidence": None, "lift": None, "count": None, "rank": np.concatenate(rank),
+    }, schema=RELATION_SCHEMA)

@@ -91,3 +91,29 @@ def test_min_lift_drops_weaker_links_and_rules(run_dir: Path, tmp_path: Path) ->
     assert edges.filter(pl.col("relation") == "co_purchase")["lift"].min() >= 1.5
     rules = pl.read_parquet(tmp_path / "lift" / "rules.parquet")
     assert rules["lift"].min() >= 1.5 and rules.height < pl.read_parquet(run_dir / "rules.parquet").height
+
+
+def test_text_similar_items_are_the_nearest_by_cosine(run_dir: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import yaml
+
+    from graphassoc.text.testing import save_tiny_bert
+
+    words = sorted({w.lower() for v in ITEMS.values() for w in v[0].split()})
+    model = save_tiny_bert(tmp_path / "bert", words)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["text"]["model"] = str(model)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    export(run_dir, "parquet", out=tmp_path / "text", cfg=ExportConfig(text_similar_k=2))
+    got = pl.read_parquet(tmp_path / "text" / "edges.parquet").filter(pl.col("provenance") == "text")
+    (cache,) = (run_dir / "text").glob("embeddings-*.npy")  # the encoder's own cache, reused by later stages
+    vectors = np.load(cache)
+    ids = list(ITEMS)
+    expected = []
+    for i, item in enumerate(ids):  # plain Python: cosine against every other item, best first
+        cos = [(float(vectors[i] @ vectors[j] / np.linalg.norm(vectors[i]) / np.linalg.norm(vectors[j])), j)
+               for j in range(len(ids)) if j != i]
+        best = sorted(cos, key=lambda c: (-c[0], c[1]))[:2]
+        expected += [(item, ids[j], rank) for rank, (_, j) in enumerate(best, start=1)]
+    assert got.select("src", "dst", "rank").rows() == expected
+    assert got["relation"].unique().to_list() == ["similar"]
