@@ -129,3 +129,11 @@ def test_links_to_unknown_items_are_a_data_error(run_dir: Path) -> None:
     code, text = _cli(["export", str(run_dir), "--format", "parquet"])
     assert code == 1 and "1 item ids missing from items.parquet (e.g. 'ghost')" in text
     assert not (run_dir / "exports" / "parquet").exists()
+
+
+def test_a_model_file_without_ranks_is_a_data_error(run_dir: Path) -> None:
+    related = pl.read_parquet(run_dir / "model" / "related.parquet")
+    related.drop("rank").write_parquet(run_dir / "model" / "related.parquet")
+    code, text = _cli(["export", str(run_dir), "--format", "turtle"])
+    assert code == 1 and "model/related.parquet lacks columns ['rank']" in text
+    assert not (run_dir / "exports").exists()
