@@ -305,7 +305,10 @@ class ModelRanker(Ranker):
         # phase: train only while tuning on valid queries, train + valid for test queries.
         key = f"model:{self.mode}:{ctx.phase}"
         if key not in ctx.cache:
-            ctx.cache[key] = load_model(ctx.run_dir, self.mode, evidence=EVIDENCE[ctx.phase])
+            try:
+                ctx.cache[key] = load_model(ctx.run_dir, self.mode, evidence=EVIDENCE[ctx.phase])
+            except GraphassocError as err:  # e.g. saved by an older version: skip it, compare the rest
+                raise RankerUnavailable(f"model '{self.mode}' cannot be loaded: {err}") from None
         self.model = ctx.cache[key]
         return self
 
@@ -334,6 +337,9 @@ class AnyModelRanker(ModelRanker):
 
 def zscore(scores: np.ndarray) -> np.ndarray:
     """Per-query standardisation, so two rankers' scores can be mixed on one scale."""
+    if not np.isfinite(scores).all():  # -inf / NaN from a ranker would poison the mean: floor them
+        finite = np.where(np.isfinite(scores), scores, np.inf).min(axis=1, keepdims=True)
+        scores = np.where(np.isfinite(scores), scores, np.where(np.isfinite(finite), finite, 0.0))
     mean = scores.mean(axis=1, keepdims=True)
     std = scores.std(axis=1, keepdims=True)
     return (scores - mean) / np.maximum(std, 1e-9)

@@ -190,6 +190,22 @@ def test_model_ranker_loads_the_mode_through_the_model_stage(tiny_run, monkeypat
     assert scores.shape == (2, ctx.n_items) and scores[1].tolist() == FakeModel(ctx.n_items).vector.tolist()
 
 
+def test_a_model_that_cannot_be_loaded_is_skipped_with_its_reason(tiny_run, monkeypatch, tmp_path):
+    import shutil
+
+    import graphassoc.model as model_pkg
+
+    run_dir = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    (run_dir / "model" / "old").mkdir(parents=True)
+
+    def broken(path, mode, evidence):
+        raise UsageError("'model/old/model-best' was saved in format 1, this version reads 2; retrain it")
+
+    monkeypatch.setattr(model_pkg, "load_model", broken, raising=False)
+    with pytest.raises(RankerUnavailable, match="model 'old' cannot be loaded: .*format 1"):
+        ModelRanker("old").fit(context(run_dir))
+
+
 def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(tiny_run):
     ctx = context(tiny_run, ease_lambdas=[10.0])
     rng = np.random.default_rng(1)
