@@ -70,16 +70,26 @@ class CompareResult:
                 "strata_sizes": self.strata_sizes, "protocol": self.protocol, "best_baseline": self.best_baseline,
                 "metrics": self.metrics, "paired_vs_best_baseline": self.paired, "skipped": self.skipped,
                 "leakage": self.leakage, "hr@10_by_target_popularity": self.popularity_buckets,
-                "top10_overlap": {k: v for k, v in self.overlap.items() if k != "histogram_counts"} | (
-                    {"histogram_counts": self.overlap["histogram_counts"]} if "histogram_counts" in self.overlap else {}),
+                "top10_overlap": self.overlap,
                 "examples": self.examples, "timings": self.timings}
 
     def save(self, directory: Path) -> None:
         from graphassoc.evaluate.report import render_html, render_markdown
 
-        write_json(directory / "metrics.json", self.to_json())
+        write_json(directory / "metrics.json", _finite(self.to_json()))
         (directory / "report.md").write_text(render_markdown(self))
         (directory / "report.html").write_text(render_html(self))
+
+
+def _finite(obj: Any) -> Any:
+    """NaN (an empty stratum) as null, so metrics.json is strict JSON every reader accepts."""
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _expand(names: list[str], run_dir: Path) -> tuple[list[Ranker], dict[str, str]]:
@@ -121,7 +131,7 @@ def _summaries(runs: dict[str, RankerRun], masks: dict[str, np.ndarray], ctx: Ra
     for name, run in runs.items():
         entry: dict[str, Any] = {"overall": {}, "strata": {}}
         for g, mask in groups.items():
-            summary = {k: v["mean"] for k, v in M.summarize({k: v[mask] for k, v in run.per_query.items()}, weights[g]).items()}
+            summary = {k: float(v[mask].mean()) if mask.any() else float("nan") for k, v in run.per_query.items()}
             intervals = M.summarize({k: run.per_query[k][mask] for k in HEADLINE}, weights[g])
             target = entry["overall"] if g == "overall" else entry["strata"].setdefault(g, {})
             target.update(summary)
