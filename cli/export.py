@@ -43,10 +43,12 @@ def export_command(
     with console.status(f"exporting {fmt}"):
         result = export(run_dir, fmt, out=out, cfg=cfg, overwrite=overwrite)
     table = Table(title=f"Export of {run_dir}", title_justify="left")
-    for col in ("format", "folder", "files", "seconds"):
-        table.add_column(col, justify="right" if col == "seconds" else "left")
-    for name, folder in result.folders.items():
-        files = ", ".join(f"{f} ({n:,})" for f, n in result.files[name].items())
-        table.add_row(name, str(folder), files, f"{result.timings[name]['seconds']:.1f}")
+    for col in ("format", "files (rows; triples for RDF)", "seconds"):
+        table.add_column(col, justify="right" if col == "seconds" else "left", overflow="fold")
+    for name in result.folders:
+        files = ", ".join(f"{f} {n:,}" for f, n in result.files[name].items())
+        table.add_row(name, files, f"{result.timings[name]['seconds']:.1f}")
     console.print(table)
-    console.print(", ".join(f"{k}: {v:,}" for k, v in result.counts.items()))
+    console.print("exported " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items()))
+    first = next(iter(result.folders.values()))
+    console.print(f"[green]done[/] -> {first if len(result.folders) == 1 else first.parent}")  # all: one folder per format
