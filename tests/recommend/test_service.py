@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from graphassoc.errors import GraphassocError, UsageError
-from graphassoc.evaluate.protocol import evaluate
-from graphassoc.recommend.service import Recommender, write_batch
+from graphassoc.evaluate.protocol import evaluate, top_k
+from graphassoc.recommend.service import Recommender, partial_top_k, write_batch
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,17 @@ def test_item_is_a_basket_of_one_with_titles_and_evidence(cooc: Recommender) -> 
         assert rec.evidence is not None and rec.evidence.ranker == "cooccurrence"
         assert rec.evidence.copurchase_count > 0  # the best co-occurring items were co-bought in train
     assert json.loads(json.dumps(single.to_dict()))["items"][0]["evidence"]["ranker"] == "cooccurrence"
+
+
+@pytest.mark.parametrize("levels", [3, 1000])
+def test_partial_top_k_equals_the_protocol_top_k(levels: int) -> None:
+    rng = np.random.default_rng(levels)
+    scores = rng.integers(0, levels, size=(64, 300)).astype(np.float32)  # 3 levels: ties everywhere
+    scores[:, rng.integers(0, 300, size=40)] = -np.inf
+    scores[0, 5:] = -np.inf  # fewer finite items than k
+    pos = rng.permutation(300)
+    for k in (1, 10, 300):
+        assert (partial_top_k(scores, k, pos) == top_k(scores, k, pos)).all()
 
 
 def test_batch_equals_the_evaluation_protocol_top10(cooc: Recommender) -> None:
