@@ -38,7 +38,7 @@ class ExportConfig(StrictModel):
     # Rows per transaction in load.cypher's `CALL { ... } IN TRANSACTIONS OF n ROWS`.
     neo4j_batch_rows: int = Field(default=10_000, ge=1)
     # RDF is rendered this many subjects at a time, which bounds memory on big graphs.
-    rdf_chunk_rows: int = Field(default=100_000, ge=1)
+    rdf_chunk_rows: int = Field(default=25_000, ge=1)
 
     @field_validator("base_iri")
     @classmethod
