@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -108,7 +109,7 @@ def main() -> None:
         return one_format(args.run, args.one, args.out)
     if not (args.run / "graph" / "edges.parquet").is_file():
         build_run(args.run)
-    out_root = args.run.parent / "bench_exports"
+    out_root = Path(tempfile.mkdtemp(prefix="bench_export_"))  # GBs of output: removed after each format
     print(f"{'format':<9} {'seconds':>8} {'peak MB':>8} {'MB out':>7}  files (rows or triples)")
     for fmt in args.formats.split(","):
         child = subprocess.run([sys.executable, __file__, "--run", str(args.run), "--one", fmt, "--out", str(out_root / fmt)],
@@ -116,9 +117,11 @@ def main() -> None:
         if child.returncode:
             print(f"{fmt:<9} FAILED: {child.stderr.strip().splitlines()[-1] if child.stderr.strip() else child.returncode}")
             continue
+        shutil.rmtree(out_root / fmt, ignore_errors=True)
         r = json.loads(child.stdout.strip().splitlines()[-1])
         files = ", ".join(f"{k} {v:,}" for k, v in r["files"].items())
         print(f"{fmt:<9} {r['seconds']:>8.1f} {r['peak_rss_mb']:>8,} {r['mb_written']:>7,}  {files}", flush=True)
+    shutil.rmtree(out_root, ignore_errors=True)
     print("counts:", r["counts"] if "r" in locals() else "-")
     if not args.skip_peers:
         print(f"\nsame sample, this project vs the peer it replaces (first {args.sample:,} links, 2,000 rules):")
