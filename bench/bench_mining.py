@@ -14,8 +14,8 @@ Every engine starts from the same basket lists and its time covers encode + item
 - ours: graphassoc.mining.mine() with the default engine (fim), the whole stage: encode, itemsets,
   all of mlxtend's rules and measures, and the polars tables with string item ids.
 Times: all engines in this one process, interleaved, best of --repeats. Peak memory: each engine
-once more in its own child process, reported as ru_maxrss (peak RSS) minus the RSS after loading
-the data, i.e. what the engine itself added at its peak.
+once more in its own child process (Linux): peak RSS (VmHWM, reset after loading the data) and
+that peak minus the RSS before the engine ran, i.e. what the engine itself added.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
@@ -81,16 +80,25 @@ def engines(series: pl.Series) -> dict[str, Callable[[], tuple[int, int]]]:
     return {"mlxtend": lambda: run_mlxtend(lists), "pyfim": lambda: run_pyfim(lists), "ours": lambda: run_ours(series)}
 
 
-def rss_mb() -> float:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+def status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
 
 
 def child(data: Path, name: str) -> None:
-    """One engine, once, in a fresh process: print its peak memory as JSON."""
+    """One engine, once, in a fresh process: print its peak memory as JSON.
+
+    Loading the raw file peaks higher than some engines do, so the peak-RSS mark (VmHWM) is reset
+    after loading (`5` into /proc/self/clear_refs); then peak minus the RSS before the engine is
+    what the engine added.
+    """
     run = engines(load_baskets(data))[name]
-    before = rss_mb()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = status_mb("VmRSS")
     run()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     print(json.dumps({"engine": name, "peak_rss_mb": round(peak, 1), "added_mb": round(peak - before, 1)}))
 
 
@@ -158,7 +166,7 @@ def main() -> None:
     print(f"ours vs pyfim:   {vs_pyfim:.2f}x pyfim's time (goal <= 1.5x: {'met' if vs_pyfim <= 1.5 else 'MISSED'}); "
           "pyfim's rules have single-item consequents only")
     print(f"ours == mlxtend (same rules, every measure bit-identical): {check_identical(series)}")
-    print("memory: peak RSS (ru_maxrss) of a child process per engine; added = peak minus RSS after loading the data")
+    print("memory: a child process per engine; peak RSS (VmHWM, reset after loading), added = peak - RSS before")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ are mapped back to strings once, at the very end.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import polars as pl
@@ -15,6 +17,19 @@ import polars as pl
 from graphassoc.errors import DataError
 
 Baskets = Sequence[Sequence[str]] | pl.Series
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Building ~10^4 lists (or pyfim's ~10^4 result tuples) triggers the cyclic GC again and
+    again, each run scanning every live object; none of these objects can form a cycle."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,8 @@ class EncodedBaskets:
             offsets = np.concatenate([[0], np.cumsum(mask)])[offsets]
         flat = codes.tolist()
         bounds = offsets.tolist()
-        return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        with gc_paused():
+            return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def encode_baskets(baskets: Baskets) -> EncodedBaskets:

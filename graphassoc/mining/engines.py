@@ -25,7 +25,7 @@ import fim
 import numpy as np
 
 from graphassoc.errors import UsageError
-from graphassoc.mining.encode import EncodedBaskets
+from graphassoc.mining.encode import EncodedBaskets, gc_paused
 from graphassoc.mining.measures import MEASURES
 from graphassoc.mining.rules import RuleTable, _pad
 from graphassoc.registry import Registry
@@ -79,7 +79,8 @@ def pyfim_transactions(enc: EncodedBaskets, min_count: int) -> list[list[int]]:
 def pyfim_itemsets(algorithm: Callable[..., Any], enc: EncodedBaskets, params: EngineParams) -> FoundItemsets:
     tracts = pyfim_transactions(enc, params.min_count)
     zmax = {"zmax": params.max_len} if params.max_len else {}
-    found = algorithm(tracts, target="s", supp=-params.min_count, report="a", **zmax) if tracts else []
+    with gc_paused():
+        found = algorithm(tracts, target="s", supp=-params.min_count, report="a", **zmax) if tracts else []
     return FoundItemsets(
         flat=np.fromiter(chain.from_iterable(s for s, _ in found), dtype=np.int32),
         lengths=np.fromiter((len(s) for s, _ in found), dtype=np.int64, count=len(found)),

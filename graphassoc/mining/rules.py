@@ -8,6 +8,7 @@ once. That is at most 2^k - 2 numpy passes per length k, never a Python loop ove
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,11 +103,28 @@ def redundant_mask(rules: RuleTable, table: ItemsetTable, n: int) -> np.ndarray:
     return out
 
 
+def packed_keys(rows: np.ndarray) -> list[np.ndarray]:
+    """Padded code rows as few int64 sort keys (most significant first), same lexicographic order.
+
+    Codes + 1 (padding -1 -> 0, so a shorter list sorts first) are digits in base max + 2,
+    as many per key as fit in 62 bits: np.lexsort then compares 1-2 keys instead of one per column.
+    """
+    digits = rows.astype(np.int64) + 1
+    base = int(digits.max(initial=0)) + 1
+    per_key = max(1, int(62 // math.log2(max(base, 2))))
+    keys = []
+    for start in range(0, rows.shape[1], per_key):
+        key = np.zeros(len(rows), dtype=np.int64)
+        for j in range(start, min(start + per_key, rows.shape[1])):
+            key = key * base + digits[:, j]
+        keys.append(key)
+    return keys
+
+
 def order(rules: RuleTable, by: str | None = None) -> np.ndarray:
     """The documented row order: `by` (if given) descending, then confidence desc, lift desc,
     antecedent then consequent ascending (lexicographic on the sorted item ids)."""
-    keys = [rules.cons[:, j] for j in reversed(range(rules.cons.shape[1]))]
-    keys += [rules.ante[:, j] for j in reversed(range(rules.ante.shape[1]))]
+    keys = packed_keys(rules.cons)[::-1] + packed_keys(rules.ante)[::-1]
     keys += [-rules.measures["lift"], -rules.measures["confidence"]]
     if by is not None:
         keys.append(-rules.measures[by])

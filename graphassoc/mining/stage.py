@@ -30,7 +30,8 @@ from graphassoc.mining.config import MiningConfig
 from graphassoc.mining.encode import Baskets, EncodedBaskets, encode_baskets
 from graphassoc.mining.engines import ENGINES, EngineParams, FoundItemsets, count_itemsets
 from graphassoc.mining.itemset_table import ItemsetTable
-from graphassoc.mining.rules import RuleTable, contains_all, generate_rules, list_column, order, redundant_mask, rules_frame
+from graphassoc.mining.rules import (RuleTable, contains_all, generate_rules, list_column, order, packed_keys,
+                                     redundant_mask, rules_frame)
 from graphassoc.runs import write_parquet
 
 Progress = Callable[[str], None]
@@ -184,7 +185,7 @@ def _itemsets_frame(found: FoundItemsets, items: pa.Array, n: int) -> pl.DataFra
     rows[np.arange(width) < found.lengths[:, None]] = found.flat  # row-major fill keeps each itemset's codes
     rows = np.sort(rows, axis=1)
     rows[rows == np.iinfo(np.int32).max] = -1
-    idx = np.lexsort([rows[:, j] for j in reversed(range(width))] + [-found.counts])
+    idx = np.lexsort(packed_keys(rows)[::-1] + [-found.counts])
     rows, counts = rows[idx], found.counts[idx]
     return pl.DataFrame({
         "itemsets": list_column(rows, items),
