@@ -155,6 +155,9 @@ class Recommender:
             raise UsageError("empty basket: give at least one item id (--item ID or --basket ID ...), "
                              "or search the catalogue with --text \"...\"")
         unknown = [i for i in ids if i not in self.index]
+        if len(unknown) > 1:
+            raise UsageError(f"{len(unknown)} unknown item ids ({', '.join(repr(i) for i in unknown[:5])}); "
+                             + self.unknown_message(unknown[0]).split("; ", 1)[1])
         if unknown:
             raise UsageError(self.unknown_message(unknown[0]))
         return np.unique(np.asarray([self.index[i] for i in ids], dtype=np.int64))
@@ -258,7 +261,7 @@ class Recommender:
 
         if isinstance(line, bytes):
             try:
-                line = line.decode("utf-8")
+                line = line.decode("utf-8-sig")  # -sig: a BOM some editors put before line 1
             except UnicodeDecodeError:
                 return error("line is not UTF-8 text")
         if not line.strip():

@@ -125,3 +125,12 @@ def test_argument_combinations(tmp_path: Path, fixture_run: Path) -> None:
         result, _, err = _run(args)
         _assert_one_line_failure(result, err, 2, pattern)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_text_search_json(fixture_run: Path) -> None:
+    result, out, err = _run([fixture_run, "--text", "jumbo bag red retrospot", "-k", 3, "-m", "cooccurrence", "--json"])
+    assert result.exit_code == 0, err
+    doc = json.loads(out)
+    assert doc["query"] == {"text": "jumbo bag red retrospot"} and len(doc["items"]) == 3
+    assert "BAG" in doc["items"][0]["title"]
+    assert all(r["evidence"]["text_similarity"] is not None for r in doc["items"])

@@ -175,16 +175,31 @@ def test_methods_and_missing_model(fixture_run: Path) -> None:
         Recommender.load(fixture_run / "missing")
 
 
-def test_default_method_without_a_model_is_ease(fixture_run: Path) -> None:
-    rec = Recommender.load(fixture_run)
-    assert rec.method == "ease" and rec.ranker.notes["lambda"] in rec.ctx.eval_cfg.ease_lambdas
+def test_default_method_without_a_model_is_ease(fixture_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    # A copy of the fixture run with a two-value lambda grid: the tuning path at a third of the cost.
+    run = tmp_path / "run"
+    shutil.copytree(fixture_run, run, ignore=shutil.ignore_patterns("recommend", "model", "compare", "exports"))
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["evaluate"]["ease_lambdas"] = [50.0, 800.0]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    rec = Recommender.load(run)
+    assert rec.method == "ease" and rec.ranker.notes["lambda"] in (50.0, 800.0)
+    assert set(rec.ranker.notes["valid_hr@10"]) == {"50.0", "800.0"}  # it was tuned on validation
     # The tuned lambda is kept for the next load, keyed by what it depends on.
-    stored = json.loads((fixture_run / "recommend" / "tuned.json").read_text())
+    stored = json.loads((run / "recommend" / "tuned.json").read_text())
     assert stored["values"]["ease:lambda"] == rec.ranker.notes["lambda"]
-    again = Recommender.load(fixture_run)
+    again = Recommender.load(run)
     assert again.ranker.notes["lambda"] == rec.ranker.notes["lambda"]
-    result = again.recommend_basket(rec.item_ids[:2], 5)
-    assert len(result.items) == 5 and result.method == "ease"
+    out = list(again.recommend_batch([json.dumps({"id": 0, "basket": rec.item_ids[:2]})], k=5))
+    assert len(out[0]["items"]) == 5 and again.method == "ease"
+    # A changed evaluate config invalidates the stored value.
+    config["evaluate"]["ease_lambdas"] = [300.0]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    assert Recommender.load(run).ranker.notes["lambda"] == 300.0
 
 
 # -- free-text search ------------------------------------------------------------------------------
@@ -223,3 +238,13 @@ def test_text_blend_only_reorders_semantic_candidates(cooc: Recommender) -> None
     evidence = cooc.ranker.score([cooc.resolve(seeds)])[0]
     strong_evidence = [evidence[cooc.index[r.item_id]] for r in strong.items]
     assert strong_evidence == sorted(strong_evidence, reverse=True)
+
+
+def test_default_method_is_hybrid_once_a_model_is_trained(tmp_path: Path) -> None:
+    from graphassoc.recommend.service import default_method
+
+    assert default_method(tmp_path) == "ease"
+    (tmp_path / "model" / "no-text").mkdir(parents=True)  # the id-only GNN is a baseline, not "a model"
+    assert default_method(tmp_path) == "ease"
+    (tmp_path / "model" / "joint").mkdir()
+    assert default_method(tmp_path) == "hybrid"
