@@ -14,17 +14,20 @@ Every engine starts from the same basket lists and its time covers encode + item
 - ours: graphassoc.mining.mine() with the default engine (fim), the whole stage: encode, itemsets,
   all of mlxtend's rules and measures, and the polars tables with string item ids.
 Times: all engines in this one process, interleaved, best of --repeats. Peak memory: each engine
-once more in its own child process (Linux): peak RSS (VmHWM, reset after loading the data) and
-that peak minus the RSS before the engine ran, i.e. what the engine itself added.
+once more in its own child process (Linux) that reads the cleaned baskets from a Parquet file:
+peak RSS (VmHWM, reset after loading the data and importing the engine's modules) and that peak
+minus the RSS before the engine ran, i.e. what the engine's work itself added.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +37,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path("/work/shared/data/online_retail.parquet")
 MIN_SUPPORT, MIN_CONFIDENCE = 0.005, 0.1
+IMPORTS = {"mlxtend": ["pandas", "mlxtend.frequent_patterns", "mlxtend.preprocessing"], "pyfim": ["fim"],
+           "ours": ["graphassoc.mining", "graphassoc.mining.config"]}
 
 
 def load_baskets(path: Path) -> pl.Series:
@@ -87,14 +92,16 @@ def status_mb(field: str) -> float:
     raise KeyError(field)
 
 
-def child(data: Path, name: str) -> None:
+def child(baskets: Path, name: str) -> None:
     """One engine, once, in a fresh process: print its peak memory as JSON.
 
-    Loading the raw file peaks higher than some engines do, so the peak-RSS mark (VmHWM) is reset
-    after loading (`5` into /proc/self/clear_refs); then peak minus the RSS before the engine is
-    what the engine added.
+    It reads the baskets the parent saved (not the raw file, whose loading would leave freed
+    memory for the engine to reuse unseen), resets the peak-RSS mark (VmHWM, `5` into
+    /proc/self/clear_refs), and reports the peak and the peak minus the RSS before the engine.
     """
-    run = engines(load_baskets(data))[name]
+    run = engines(pl.read_parquet(baskets).to_series())[name]
+    for module in IMPORTS[name]:  # imported before the reset: the peak is the engine's data, not its code
+        importlib.import_module(module)
     Path("/proc/self/clear_refs").write_text("5")
     before = status_mb("VmRSS")
     run()
@@ -133,7 +140,7 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the child processes measuring peak memory")
     args = parser.parse_args()
     if args.child:
-        child(args.data, args.child)
+        child(args.data, args.child)  # --data is the parent's baskets file here
         return
 
     series = load_baskets(args.data)
@@ -149,10 +156,13 @@ def main() -> None:
             best[name] = min(best.get(name, math.inf), time.perf_counter() - start)
     memory: dict[str, dict[str, Any]] = {}
     if not args.no_memory:
-        for name in runs:
-            out = subprocess.run([sys.executable, __file__, "--data", str(args.data), "--child", name],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
-            memory[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = Path(tmp) / "baskets.parquet"
+            series.to_frame().write_parquet(saved)
+            for name in runs:
+                out = subprocess.run([sys.executable, __file__, "--data", str(saved), "--child", name],
+                                     capture_output=True, text=True, check=True, cwd=ROOT)
+                memory[name] = json.loads(out.stdout.strip().splitlines()[-1])
 
     print(f"\n{'engine':<10}{'best s':>9}{'itemsets':>10}{'rules':>9}{'peak MB':>10}{'added MB':>10}")
     for name in runs:
