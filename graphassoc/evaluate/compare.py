@@ -20,7 +20,8 @@ from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.leakage import check_leakage
 from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, leave_one_out, target_cooccurrence
 from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, model_modes
+from graphassoc.recommend.rankers import (RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, RulesRanker,
+                                          model_modes)
 from graphassoc.runs import Run, Timings, atomic_dir, update_meta, write_json
 
 Progress = Callable[[str], None]
@@ -112,6 +113,8 @@ def _run_ranker(ranker: Ranker, ctx: RankContext, queries: Queries, i2b: MultiQu
                 extra_draws: list[Queries]) -> RankerRun:
     start = time.perf_counter()
     ranker.fit(ctx)
+    if isinstance(ranker, RulesRanker):  # the share of test queries rules can answer at all
+        ranker.notes["answered_share"] = round(float(ranker.answered(queries.query).mean()), 4)
     ranking = evaluate(ranker.score, queries, ctx.tiebreak, k=20, chunk=ctx.eval_cfg.chunk_size)
     multi = M.per_query_multi(evaluate_multi(ranker.score, i2b, ctx.tiebreak)) if len(i2b) else {}
     draws = []

@@ -167,8 +167,6 @@ class RulesRanker(Ranker):
         self.notes = {"rules": int(rules.height), "order_by": self.order_by,
                       "min_support": ctx.eval_cfg.rules_min_support,
                       "min_confidence": ctx.eval_cfg.rules_min_confidence, "max_len": ctx.eval_cfg.rules_max_len}
-        self._answered = 0
-        self._asked = 0
         return self
 
     def rule_scores(self, queries: Sequence[np.ndarray]) -> np.ndarray:
@@ -188,14 +186,17 @@ class RulesRanker(Ranker):
         np.maximum.at(out, (q_rep, items), np.repeat(self.value[r], n_cons))
         return out
 
+    def answered(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        """Per query: does some applicable rule name an item outside the query?"""
+        out = np.zeros(len(queries), dtype=bool)
+        for start in range(0, len(queries), 1024):
+            part = [np.asarray(q, dtype=np.int64) for q in queries[start:start + 1024]]
+            ruled = exclude_query_items(self.rule_scores(part), part)
+            out[start:start + len(part)] = ruled.max(axis=1) > 0
+        return out
+
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
-        ruled = self.rule_scores(queries)
-        for i, query in enumerate(queries):  # a rule only "answers" if it names an item outside the query
-            ruled[i, query] = 0.0
-        self._answered += int((ruled.max(axis=1) > 0).sum()) if len(queries) else 0
-        self._asked += len(queries)
-        self.notes["answered_share"] = round(self._answered / max(self._asked, 1), 4)
-        return ruled + self.fallback[None, :]
+        return self.rule_scores(queries) + self.fallback[None, :]
 
 
 def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:
@@ -373,40 +374,58 @@ class HybridRanker(Ranker):
 
     def __init__(self, model_factory: Callable[[], Ranker] | None = None) -> None:
         super().__init__()
-        self.model_factory = model_factory  # None: pick_model_ranker (best trained mode, else text)
+        self.model_factory = model_factory  # None: every trained mode and frozen text compete on validation
 
-    def _parts(self, ctx: RankContext) -> tuple[Ranker, Ranker]:
-        evidence = {"ease": EaseRanker, "cooccurrence": CooccurrenceRanker}[ctx.eval_cfg.hybrid_evidence]()
-        model = self.model_factory() if self.model_factory else pick_model_ranker(ctx)
-        return evidence.fit(ctx), model.fit(ctx)
+    def _evidence(self, ctx: RankContext) -> Ranker:
+        return {"ease": EaseRanker, "cooccurrence": CooccurrenceRanker}[ctx.eval_cfg.hybrid_evidence]().fit(ctx)
+
+    def _candidates(self, ctx: RankContext) -> list[Callable[[], Ranker]]:
+        if self.model_factory is not None:
+            return [self.model_factory]
+        wanted = ctx.eval_cfg.hybrid_model
+        if wanted != "auto":
+            return [lambda: pick_model_ranker(ctx)]
+        modes = [m for m in model_modes(ctx.run_dir) if m != GnnNoTextRanker.mode]
+        return [TextRanker, *[(lambda m=m: ModelRanker(m)) for m in modes]]
 
     def fit(self, ctx: RankContext) -> "HybridRanker":
         self.n_items = ctx.n_items
         if "hybrid:gate" not in ctx.cache:
             ctx.cache["hybrid:gate"] = self._tune(ctx.validation())
-        self.tau, self.beta, grid_best = ctx.cache["hybrid:gate"]
-        self.evidence, self.model = self._parts(ctx)
+        make, self.tau, self.beta, grid_best, tried = ctx.cache["hybrid:gate"]
+        self.evidence, self.model = self._evidence(ctx), make().fit(ctx)
         self.alpha = gate(ctx.popularity, self.tau)
         self.notes = {"tau": self.tau, "beta": self.beta, "evidence": self.evidence.name, "model": self.model.name,
-                      f"valid_{ctx.eval_cfg.tune_metric}": round(grid_best, 4)}
+                      f"valid_{ctx.eval_cfg.tune_metric}": round(grid_best, 4), "model_sides_tried": tried}
         return self
 
-    def _tune(self, valid: RankContext) -> tuple[float, float, float]:
+    def _tune(self, valid: RankContext) -> tuple[Callable[[], Ranker], float, float, float, dict[str, float]]:
+        """Pick the model side, tau and beta with the best validation metric (evidence = train)."""
         queries = valid.queries()
+        candidates = self._candidates(valid)
         if len(queries) == 0:
-            return 0.0, 1.0, 0.0
-        evidence, model = self._parts(valid)
-        z_e, z_m = zscore(evidence.score(queries.query)), zscore(model.score(queries.query))
-        best = (-1.0, 0.0, 1.0)
-        for tau in HYBRID_TAUS:
-            alpha = gate(valid.popularity, tau)[None, :]
-            for beta in HYBRID_BETAS:
-                mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, queries.query)
-                ranks = rank_of_targets(mixed, queries.target, valid.tiebreak)
-                value = float(per_query(ranks)[valid.eval_cfg.tune_metric].mean())
-                if value > best[0]:
-                    best = (value, tau, beta)
-        return best[1], best[2], best[0]
+            return candidates[0], 0.0, 1.0, 0.0, {}
+        z_e = zscore(self._evidence(valid).score(queries.query))
+        best: tuple[float, Callable[[], Ranker], float, float] = (-1.0, candidates[0], 0.0, 1.0)
+        tried: dict[str, float] = {}
+        for make in candidates:
+            try:
+                model = make().fit(valid)
+            except RankerUnavailable:
+                continue
+            z_m = zscore(model.score(queries.query))
+            for tau in HYBRID_TAUS:
+                alpha = gate(valid.popularity, tau)[None, :]
+                for beta in HYBRID_BETAS:
+                    mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, queries.query)
+                    value = float(per_query(rank_of_targets(mixed, queries.target, valid.tiebreak))
+                                  [valid.eval_cfg.tune_metric].mean())
+                    tried[model.name] = max(tried.get(model.name, -1.0), round(value, 4))
+                    if value > best[0]:
+                        best = (value, make, tau, beta)
+        if not tried:
+            raise RankerUnavailable("no model side for the hybrid could be fitted (no text encoder, no trained model)")
+        return best[1], best[2], best[3], best[0], tried
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))

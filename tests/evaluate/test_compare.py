@@ -83,7 +83,9 @@ def test_compare_with_a_trained_model_adds_it_with_examples(run_copy, monkeypatc
                       base=Run(run_copy).config.model_dump(mode="json"))
     result = compare(run_copy, cfg)
     assert "model-joint" in result.metrics and not result.metrics["model-joint"]["baseline"]
-    assert result.metrics["hybrid"]["notes"]["model"] == "model-joint"
+    notes = result.metrics["hybrid"]["notes"]
+    assert set(notes["model_sides_tried"]) == {"text", "model-joint"}  # chosen on validation, not test
+    assert notes["model"] == max(notes["model_sides_tried"], key=notes["model_sides_tried"].get)
     assert result.paired["model-joint"]["overall"]["hr@10"]["mean"] == pytest.approx(
         result.metrics["model-joint"]["overall"]["hr@10"] - result.metrics[result.best_baseline]["overall"]["hr@10"])
     assert result.overlap["model"] == "model-joint" and sum(result.overlap["histogram_counts"]) == result.n_queries
