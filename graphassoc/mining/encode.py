@@ -101,4 +101,5 @@ def _to_series(baskets: Sequence[Sequence[str]]) -> pl.Series:
     try:
         return pl.Series("items", [list(b) for b in baskets], dtype=pl.List(pl.String))
     except (TypeError, pl.exceptions.PolarsError) as err:
-        raise DataError(f"baskets must be lists of item id strings ({type(err).__name__}: {err})".split("\n")[0]) from err
+        first_line = str(err).split("\n")[0]
+        raise DataError(f"baskets must be lists of item id strings ({type(err).__name__}: {first_line})") from err

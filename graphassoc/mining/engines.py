@@ -13,6 +13,12 @@ as fast as its fpgrowth and yields the same itemsets; `fim-fpgrowth` runs the la
 An engine takes the encoded baskets and EngineParams and returns the frequent itemsets and,
 for the mlxtend engines, mlxtend's association_rules converted to a RuleTable; the fim engines
 return rules=None and the stage generates them from the itemsets.
+
+A quirk of the reference, not copied: mlxtend's fpgrowth, hmine and fpmax prune at the count
+ceil(min_support * n) while they keep single items (and filter at the end) with the float test;
+when the product rounds up past an integer (0.07 * 100 = 7.000000000000001) they miss the
+itemsets of >= 2 items whose count is exactly the float test's threshold. apriori and the fim
+engines apply the float test throughout (tests/mining/test_equivalence.py checks both).
 """
 
 from __future__ import annotations

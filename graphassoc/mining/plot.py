@@ -13,6 +13,7 @@ def rules_plot(rules: pl.DataFrame, path: Path, title: str = "Association rules"
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
 
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
@@ -24,7 +25,10 @@ def rules_plot(rules: pl.DataFrame, path: Path, title: str = "Association rules"
             # 100k points legible and the file small.
             data = rules.select("support", "confidence", "lift").sort("lift")
             big = data.height > 5000
-            points = ax.scatter(data["support"].to_numpy(), data["confidence"].to_numpy(), c=data["lift"].to_numpy(),
+            lift = data["lift"].to_numpy()
+            # Lift is heavy-tailed (a few rules of rare items reach 100+): a log scale keeps the rest apart.
+            norm = LogNorm() if lift.min() > 0 and lift.max() / lift.min() > 20 else None
+            points = ax.scatter(data["support"].to_numpy(), data["confidence"].to_numpy(), c=lift, norm=norm,
                                 cmap="viridis", s=4 if big else 14, alpha=0.5 if big else 0.8, linewidths=0,
                                 rasterized=True)
             fig.colorbar(points, ax=ax, label="lift")

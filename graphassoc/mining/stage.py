@@ -74,6 +74,8 @@ def mine(baskets: Baskets, cfg: MiningConfig | None = None, progress: Progress |
     if cfg.engine == "mlxtend-fpmax" and cfg.rules:
         raise UsageError("engine 'mlxtend-fpmax' finds maximal itemsets only, which lack the supports of their "
                          "subsets that rules need; set mining.rules=false or use engine 'fim'")
+    if cfg.top_k is not None and not cfg.rules:
+        raise UsageError("mining.top_k picks rules but mining.rules=false; drop one of the two")
     enc = encode_baskets(baskets)
     say(f"encoded {enc.n:,} baskets over {len(enc.items):,} items")
     if cfg.top_k is None:
@@ -149,9 +151,10 @@ def _filter(rules: RuleTable, enc: EncodedBaskets, cfg: MiningConfig) -> RuleTab
         keep &= rules.measures["lift"] >= cfg.min_lift
     for required, rows in ((cfg.antecedent_contains, rules.ante), (cfg.consequent_contains, rules.cons)):
         if required:
-            codes = np.searchsorted(enc.items, np.array(required, dtype=object))
-            known = (codes < len(enc.items)) & (enc.items[np.minimum(codes, len(enc.items) - 1)] == np.array(required, dtype=object))
-            keep &= contains_all(rows, codes) if known.all() else False
+            wanted = np.array(required, dtype=object)
+            codes = np.minimum(np.searchsorted(enc.items, wanted), len(enc.items) - 1)
+            # An item never seen cannot be in any rule: then no rule passes.
+            keep &= contains_all(rows, codes) if np.all(enc.items[codes] == wanted) else False
     return rules if keep.all() else rules.take(np.flatnonzero(keep))
 
 

@@ -80,7 +80,8 @@ def test_filters_and_pruning_match_brute_force(baskets: list[list[str]], min_cou
        min_confidence=st.sampled_from([0.0, 0.5]))
 def test_top_k_matches_brute_force(baskets: list[list[str]], k: int, by: str, min_confidence: float) -> None:
     n = len(baskets)
-    item_counts = sorted((sum(item in set(b) for b in baskets) for item in {i for b in baskets for i in b}), reverse=True)
+    distinct = {i for b in baskets for i in b}
+    item_counts = sorted((sum(item in set(b) for b in baskets) for item in distinct), reverse=True)
     # The documented search: start at the second largest item count, halve until k rules pass.
     count = item_counts[1] if len(item_counts) > 1 else 1
     while True:
@@ -108,7 +109,8 @@ def test_prune_on_fixture_matches_brute_force(fixture_baskets: pl.Series) -> Non
 
 def test_itemsets_order_and_schema(fixture_baskets: pl.Series) -> None:
     result = mine(fixture_baskets, MiningConfig(min_support=0.02, min_confidence=0.2))
-    assert result.itemsets.schema == pl.Schema({"itemsets": pl.List(pl.String), "support": pl.Float64, "count": pl.Int64})
+    assert result.itemsets.schema == pl.Schema({"itemsets": pl.List(pl.String), "support": pl.Float64,
+                                                "count": pl.Int64})
     assert list(result.rules.columns) == ["antecedents", "consequents", "count", *MEASURES]
     rows = [(-c, tuple(s)) for s, c in zip(result.itemsets["itemsets"].to_list(), result.itemsets["count"])]
     assert rows == sorted(rows)

@@ -72,6 +72,18 @@ def test_input_forms_agree_and_repeats_count_once() -> None:
     assert reference.n_baskets == 7 and reference.min_count == 2 and reference.min_support == 2 / 7
 
 
+def test_top_k_without_rules_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="top_k picks rules but mining.rules=false"):
+        mine(BASKETS, MiningConfig(top_k=3, rules=False))
+
+
+def test_progress_reports_the_steps() -> None:
+    messages: list[str] = []
+    mine(BASKETS, MiningConfig(min_support=0.2), progress=messages.append)
+    assert messages[0] == "encoded 7 baskets over 4 items"
+    assert messages[-1].startswith("13 itemsets, ")
+
+
 def test_required_item_never_seen_gives_no_rules() -> None:
     assert mine(BASKETS, MiningConfig(min_support=0.2, antecedent_contains=["zz"])).rules.height == 0
 
