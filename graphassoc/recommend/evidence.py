@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from graphassoc.recommend.rankers import _incidence  # the rules ranker's id-list -> sparse incidence
+
 RULE_MEASURES = ("support", "confidence", "lift")
 
 
@@ -42,15 +44,6 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _incidence(lists: list[list[str]], index: dict[str, int], n_items: int) -> sp.csr_matrix:
-    """Binary row x item matrix of id lists (ids outside the catalogue are dropped)."""
-    rows = [[index[i] for i in items if i in index] for items in lists]
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(r) for r in rows])
-    indices = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(indptr[-1]))
-    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), n_items))
 
 
 class RuleIndex:
@@ -117,9 +110,9 @@ class Explainer:
         self.copurchase = copurchase
         self.embeddings = embeddings
 
-    def explain(self, query: Sequence[int], items: Sequence[int], ranker: str,
+    def explain(self, query: Sequence[int], items: Sequence[int], ranker: str | Sequence[str],
                 text_vector: np.ndarray | None = None) -> list[Evidence]:
-        """Evidence of each item given the query item indices.
+        """Evidence of each item given the query item indices; `ranker` names the ranker (one per item or one for all).
 
         `text_vector` (an encoded search text) makes the text similarity the cosine to that text
         instead of the max over query items. An item that is itself in the query (free-text search,
@@ -143,6 +136,7 @@ class Explainer:
                 pair[self_mask] = -np.inf
                 partners = pair.argmax(axis=1)
                 sims = pair[np.arange(len(items)), partners]
+        labels = [ranker] * len(items) if isinstance(ranker, str) else list(ranker)
         out = []
         for row, item in enumerate(items):
             best_partner = int(counts[row].argmax()) if len(query) else -1
@@ -151,7 +145,7 @@ class Explainer:
             if partners is not None and sim is not None:
                 similar_to = self.item_ids[int(query[partners[row]])]
             out.append(Evidence(
-                ranker=ranker,
+                ranker=labels[row],
                 rule=self.rules.best(applies, int(item)),
                 copurchase_count=int(counts[row].sum()),
                 copurchased_with=self.item_ids[int(query[best_partner])] if counts[row].sum() > 0 else None,

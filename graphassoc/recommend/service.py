@@ -10,6 +10,7 @@ and exactly as `graphassoc compare` scores them.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import time
@@ -22,6 +23,7 @@ import numpy as np
 
 from graphassoc.errors import DataError, GraphassocError, UsageError
 from graphassoc.evaluate.protocol import exclude_query_items
+from graphassoc.recommend import rankers as rankers_module
 from graphassoc.recommend.config import RecommendConfig
 from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.evidence import Evidence, Explainer, RuleIndex, copurchase_matrix
@@ -183,9 +185,18 @@ class Recommender:
             out.append((idx[keep], values[keep]))
         return out
 
+    def ranker_labels(self, items: np.ndarray, prefix: str = "") -> list[str]:
+        """Which ranker put each item there; for the hybrid, how much its gate trusted each side."""
+        alpha = getattr(self.ranker, "alpha", None)
+        parts = getattr(self.ranker, "evidence", None), getattr(self.ranker, "model", None)
+        if alpha is None or None in parts:
+            return [prefix + self.method] * len(items)
+        return [f"{prefix}{self.method} ({alpha[i]:.0%} {parts[0].name}, {1 - alpha[i]:.0%} {parts[1].name})"
+                for i in items]
+
     def _result(self, query: dict[str, Any], query_idx: np.ndarray, idx: np.ndarray, values: np.ndarray,
-                ranker_label: str, text_vector: np.ndarray | None = None) -> RecommendResult:
-        evidence = self.explainer.explain(query_idx, idx, ranker_label, text_vector)
+                prefix: str = "", text_vector: np.ndarray | None = None) -> RecommendResult:
+        evidence = self.explainer.explain(query_idx, idx, self.ranker_labels(idx, prefix), text_vector)
         recs = [Recommendation(rank + 1, self.item_ids[i], self.titles[i], round(float(v), 6), ev)
                 for rank, (i, v, ev) in enumerate(zip(idx, values, evidence))]
         return RecommendResult(self.run.path, self.method, query, recs)
@@ -194,7 +205,7 @@ class Recommender:
         ids = list(item_ids)
         query = self.resolve(ids)
         idx, values = self._top(self.scores([query]), k or self.cfg.k)[0]
-        return self._result({"basket": ids}, query, idx, values, self.method)
+        return self._result({"basket": ids}, query, idx, values)
 
     def recommend_item(self, item_id: str, k: int | None = None) -> RecommendResult:
         result = self.recommend_basket([item_id], k)
@@ -232,7 +243,7 @@ class Recommender:
         blended = cosine[candidates] + self.cfg.text_evidence_weight * evidence[candidates]
         best = candidates[np.argsort(-blended, kind="stable")][:k]
         values = cosine[best] + self.cfg.text_evidence_weight * evidence[best]
-        return self._result({"text": text}, seeds, best, values, f"text+{self.method}", vector)
+        return self._result({"text": text}, seeds, best, values, "text+", vector)
 
     # -- batch --------------------------------------------------------------------------------
 
@@ -376,8 +387,10 @@ class _TunedValues:
         models = sorted((str(p.relative_to(run_dir)), p.stat().st_mtime_ns)
                         for p in (run_dir / "model").rglob("*") if p.is_file()) if (run_dir / "model").is_dir() else []
         baskets = (run_dir / "baskets.parquet").stat()
+        # The cache's layout is the rankers' own business: a changed rankers module retunes.
+        code = hashlib.sha256(Path(rankers_module.__file__).read_bytes()).hexdigest()[:16]
         self.key = json.dumps({"baskets": [baskets.st_size, baskets.st_mtime_ns], "models": models, "seed": ctx.seed,
-                               "evaluate": ctx.eval_cfg.model_dump(mode="json")}, sort_keys=True)
+                               "evaluate": ctx.eval_cfg.model_dump(mode="json"), "rankers": code}, sort_keys=True)
 
     def restore(self) -> None:
         try:

@@ -248,3 +248,18 @@ def test_default_method_is_hybrid_once_a_model_is_trained(tmp_path: Path) -> Non
     assert default_method(tmp_path) == "ease"
     (tmp_path / "model" / "joint").mkdir()
     assert default_method(tmp_path) == "hybrid"
+
+
+def test_hybrid_label_says_how_much_each_side_counted(cooc: Recommender) -> None:
+    class Part:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    class GatedStub:  # the attributes HybridRanker exposes after fit
+        alpha = np.linspace(0.0, 1.0, cooc.ctx.n_items)
+        evidence, model = Part("ease"), Part("text")
+
+    rec = Recommender(cooc.run, cooc.ctx, GatedStub(), "hybrid", cooc.cfg)  # type: ignore[arg-type]
+    assert rec.ranker_labels(np.array([0, cooc.ctx.n_items - 1])) == ["hybrid (0% ease, 100% text)",
+                                                                      "hybrid (100% ease, 0% text)"]
+    assert cooc.ranker_labels(np.array([0]), "text+") == ["text+cooccurrence"]
