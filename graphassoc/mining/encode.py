@@ -76,6 +76,8 @@ def encode_baskets(baskets: Baskets) -> EncodedBaskets:
     series = baskets if isinstance(baskets, pl.Series) else _to_series(baskets)
     if series.len() == 0:
         raise DataError("no baskets to mine; the input is empty (check the cleaning report)")
+    if isinstance(series.dtype, pl.List) and series.dtype != pl.List(pl.String):
+        series = series.cast(pl.List(pl.String))  # integer or categorical item ids: their text is the id
     if series.dtype != pl.List(pl.String):
         raise DataError(f"baskets must be lists of item id strings, got {series.dtype}")
     lengths = series.list.len().fill_null(0).to_numpy().astype(np.int64)

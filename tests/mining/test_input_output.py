@@ -84,6 +84,15 @@ def test_progress_reports_the_steps() -> None:
     assert messages[-1].startswith("13 itemsets, ")
 
 
+def test_item_ids_must_be_text_or_castable() -> None:
+    with pytest.raises(DataError, match="lists of item id strings"):
+        mine([["a"], [1]])  # type: ignore[list-item]
+    with pytest.raises(DataError, match="lists of item id strings, got String"):
+        mine(pl.Series(["a", "b"]))
+    ints = mine(pl.Series([[1, 2], [1, 2], [2]]), MiningConfig(min_support=0.5))
+    assert ints.itemsets["itemsets"].to_list() == [["2"], ["1"], ["1", "2"]]
+
+
 def test_required_item_never_seen_gives_no_rules() -> None:
     assert mine(BASKETS, MiningConfig(min_support=0.2, antecedent_contains=["zz"])).rules.height == 0
 
