@@ -1,9 +1,73 @@
-"""Config of training the hybrid model."""
+"""Config of training the hybrid model (text encoder + GNN + closed-form co-occurrence term)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from graphassoc.data.config import StrictModel
+
+Mode = Literal["frozen", "two-stage", "joint"]
 
 
 class TrainConfig(StrictModel):
-    pass
+    mode: Mode = "frozen"
+    # auto = CUDA when present (bf16 autocast), else CPU; cuda with no GPU is an error, not a fallback.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Where the mode is saved (RUN/model/<name>/); None = the mode name, or "no-text" when use_text is off.
+    name: str | None = None
+    # Text embeddings as GNN input. Off = the "GNN without text" baseline (id embeddings only).
+    use_text: bool = True
+    # A learnable id embedding for items with sales history, added to the text input.
+    use_id_embedding: bool = True
+    # The closed-form EASE item-item term (linear in the basket) blended with the GNN two-tower term.
+    use_ease: bool = True
+    ease_lambda: float = Field(default=100.0, gt=0)
+
+    # Which items the two-tower term scores: "new" (no history in the evidence; warm items keep the
+    # EASE order) or "all" (behind a learned popularity gate). See graphassoc/model/net.py for the numbers.
+    tower_items: Literal["new", "all"] = "new"
+    gnn: str = "sage"  # `graphassoc ls gnns`
+    hidden: int = Field(default=128, ge=4)
+    layers: int = Field(default=2, ge=1, le=4)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    # Message-passing graph: each item keeps its `neighbours` strongest co-purchase partners (count >= min_count).
+    neighbours: int = Field(default=20, ge=1)
+    min_count: int = Field(default=2, ge=1)
+    # Items without co-purchase edges (new products) get their `text_neighbours` nearest items by text as context.
+    text_neighbours: int = Field(default=5, ge=0)
+
+    # Supervision must be disjoint from the evidence the model reads (EASE gram matrix, graph edges):
+    # the latest `supervise_fraction` of train baskets (by time) are the targets, the earlier ones the evidence,
+    # which mirrors test time (evidence before the cut, targets after it).
+    supervise_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    epochs: int = Field(default=30, ge=1)
+    batch_size: int = Field(default=256, ge=1)
+    # Leave-one-out targets drawn per supervision basket and epoch.
+    samples_per_basket: int = Field(default=4, ge=1)
+    optimizer: Literal["adamw", "sgd"] = "adamw"
+    lr: float = Field(default=3e-3, gt=0)
+    weight_decay: float = Field(default=1e-4, ge=0)
+    warmup_steps: int = Field(default=20, ge=0)
+    # Decay after warm-up: cosine to 0 at the last step, or none.
+    schedule: Literal["cosine", "constant"] = "cosine"
+    grad_clip: float = Field(default=1.0, gt=0)
+    patience: int = Field(default=5, ge=1)  # epochs without a better validation HR@10 before stopping
+    # Checkpoint for resume every epoch and every N steps (0 = epochs only).
+    checkpoint_steps: int = Field(default=0, ge=0)
+
+    # Encoder fine-tuning (two-stage, joint): only the top N transformer layers learn (0 = none, -1 = all).
+    finetune_layers: int = Field(default=2, ge=-1)
+    encoder_lr: float = Field(default=3e-5, gt=0)
+    # two-stage: contrastive steps on train co-purchase pairs, in-batch negatives, InfoNCE temperature.
+    contrastive_steps: int = Field(default=300, ge=0)
+    contrastive_batch: int = Field(default=64, ge=2)
+    temperature: float = Field(default=0.05, gt=0)
+    # joint: items re-encoded with gradients per step (the rest from the cache), cache refresh period.
+    joint_items: int = Field(default=96, ge=1)
+    refresh_steps: int = Field(default=50, ge=1)
+
+    # related.parquet: top-K related items per catalogue item.
+    related_k: int = Field(default=10, ge=1)
+    validation_seed: int | None = None  # seed of the leave-one-out draw on valid; None = the run's seed

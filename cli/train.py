@@ -1,0 +1,89 @@
+"""`graphassoc train` and `graphassoc tune`: parse, then call graphassoc.model.train / tune."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
+from graphassoc.cli.main import app
+
+
+def _config(run_dir: Path, config: Optional[str], set_: Optional[list[str]], mode: Optional[str]):
+    import yaml
+
+    from graphassoc.config import load_config
+    from graphassoc.runs import require_run
+
+    require_run(run_dir, "config.yaml")
+    base = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    overrides = list(set_ or []) + ([f"train.mode={mode}"] if mode else [])
+    return load_config(config, overrides, base=base)
+
+
+@app.command("train")
+@friendly_errors
+def train_command(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `graphassoc build-graph`."),
+    mode: Optional[str] = typer.Option(None, "--mode", "-m", help="frozen | two-stage | joint (train.mode)."),
+    config: Optional[str] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace RUN/model/<mode> once the new one is complete."),
+) -> None:
+    """Train the hybrid text+GNN model; rerun the same command after an interruption to resume."""
+    from graphassoc.model.training import train
+
+    cfg = _config(run_dir, config, set_, mode)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None, info="")
+
+        def on_step(ev: dict[str, Any]) -> None:
+            if ev["phase"] == "contrastive":
+                bar.update(task, description="fine-tuning encoder", completed=ev["step"], total=ev["steps"],
+                           info=f"loss {ev['loss']:.3f}")
+            elif ev["phase"] == "train":
+                best = f" | best val HR@10 {ev['best_hr10']:.4f}" if ev.get("best_hr10") is not None else ""
+                bar.update(task, description=f"epoch {ev['epoch']}/{ev['epochs']}", completed=ev["step"],
+                           total=ev["steps"], info=f"loss {ev['loss']:.3f}{best}")
+
+        result = train(run_dir, cfg, progress=lambda msg: console.log(msg), overwrite=overwrite, on_step=on_step)
+    table = Table(title=f"model {result.name} ({result.mode}, {result.device})", title_justify="left")
+    table.add_column("epoch", justify="right")
+    table.add_column("loss", justify="right")
+    table.add_column("valid HR@10", justify="right")
+    table.add_column("valid NDCG@10", justify="right")
+    for h in result.history:
+        mark = " *" if h["epoch"] == result.best_epoch else ""
+        table.add_row(f"{h['epoch']}{mark}", f"{h['loss']:.4f}", f"{h['valid_hr@10']:.4f}", f"{h['valid_ndcg@10']:.4f}")
+    console.print(table)
+    console.print(f"[green]done[/] in {result.seconds:.1f}s (peak RSS {result.peak_rss_mb:.0f} MB) -> {result.out_dir}")
+
+
+@app.command("tune")
+@friendly_errors
+def tune_command(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `graphassoc build-graph`."),
+    space: Path = typer.Option(..., "--space", help="YAML: dotted key -> list of values, e.g. 'train.lr: [0.001, 0.003]'."),
+    trials: int = typer.Option(8, "--trials", "-n", min=1, help="Number of trials."),
+    method: str = typer.Option("random", "--method", help="random | grid"),
+    config: Optional[str] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace RUN/tune once the new search is complete."),
+) -> None:
+    """Search train/text settings on validation HR@10; writes RUN/tune/results.csv and best.yaml."""
+    from graphassoc.model.tuning import read_space, tune
+
+    cfg = _config(run_dir, config, set_, None)
+    result = tune(run_dir, cfg, read_space(space), trials, method, progress=lambda msg: console.log(msg), overwrite=overwrite)
+    table = Table(title="trials (validation only)", title_justify="left")
+    for col in result.table.columns:
+        table.add_column(col)
+    for row in result.table.iter_rows():
+        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+    console.print(f"[green]best[/] {result.best} -> {run_dir / 'tune' / 'best.yaml'} (use it with --config)")

@@ -1,0 +1,28 @@
+"""GNN backbones from torch_geometric, swappable by name (`graphassoc ls gnns`)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch_geometric.nn.models import GAT, GCN, GraphSAGE
+
+from graphassoc.registry import Registry
+
+GnnFactory = Callable[[int, int, int, float], torch.nn.Module]
+GNNS: Registry[GnnFactory] = Registry("gnn")
+
+
+@GNNS.register("sage", "GraphSAGE, mean aggregation (default): inductive, new nodes need no retraining")
+def sage(in_dim: int, hidden: int, layers: int, dropout: float) -> torch.nn.Module:
+    return GraphSAGE(in_dim, hidden, layers, out_channels=hidden, dropout=dropout)
+
+
+@GNNS.register("gat", "graph attention (GATv2 layers), 2 heads")
+def gat(in_dim: int, hidden: int, layers: int, dropout: float) -> torch.nn.Module:
+    return GAT(in_dim, hidden, layers, out_channels=hidden, dropout=dropout, v2=True, heads=2)
+
+
+@GNNS.register("gcn", "graph convolution with symmetric normalisation")
+def gcn(in_dim: int, hidden: int, layers: int, dropout: float) -> torch.nn.Module:
+    return GCN(in_dim, hidden, layers, out_channels=hidden, dropout=dropout)

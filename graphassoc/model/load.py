@@ -1,0 +1,160 @@
+"""`load_model`: a trained mode as a scorer over the full catalogue, with evidence = train + valid baskets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import polars as pl
+import torch
+import torch.nn.functional as F
+
+from graphassoc.config import Config
+from graphassoc.errors import UsageError
+from graphassoc.evaluate.protocol import basket_matrix
+from graphassoc.model import checkpoint as ck
+from graphassoc.model.config import TrainConfig
+from graphassoc.model.evidence import Evidence, build_evidence
+from graphassoc.model.net import HybridNet, bag
+from graphassoc.runs import Run
+from graphassoc.text.config import TextConfig
+from graphassoc.text.encoder import encode_texts
+from graphassoc.model.training import FORMAT
+
+# At scoring time the model reads every basket before the test cut (the protocol allows train + valid).
+DEPLOY_EVIDENCE = ("train", "valid")
+
+
+class TrainedModel:
+    """Scores baskets or free texts against the catalogue (higher = better; callers exclude query items)."""
+
+    def __init__(self, run: Run, directory: Path, meta: dict[str, Any], evidence_splits: Sequence[str]) -> None:
+        self.run, self.directory, self.meta = run, directory, meta
+        self.train_cfg = TrainConfig.model_validate(meta["train"])
+        self.text_cfg = TextConfig.model_validate(meta["text"])
+        self.items = run.items()
+        if self.items.height != meta["n_items"] or self.items["item_id"].head(5).to_list() != meta["item_ids_head"]:
+            raise UsageError(f"the model in '{directory}' was trained on another catalogue ({meta['n_items']} items, "
+                             f"this run has {self.items.height}); retrain it with `graphassoc train {run.path} --overwrite`")
+        self.net = HybridNet(meta["n_items"], max(meta["text_dim"], 1), self.train_cfg)
+        try:
+            self.net.load_state_dict(ck.load_tensors(directory / "model.safetensors"))
+        except RuntimeError as err:
+            raise UsageError(f"'{directory}/model.safetensors' does not match its config.json "
+                             f"({str(err).splitlines()[0]}); retrain with --overwrite") from None
+        self.net.eval()
+        text_file = directory / "item_text.safetensors"
+        self.text = ck.load_tensors(text_file)["text"] if text_file.is_file() else None
+        if (directory / "encoder" / "config.json").is_file():
+            self.text_cfg = self.text_cfg.model_copy(update={"model": str(directory / "encoder")})
+        baskets = run.baskets().filter(pl.col("split").is_in(list(evidence_splits)))
+        index = {item: i for i, item in enumerate(self.items["item_id"].to_list())}
+        x = basket_matrix(baskets, index, self.items.height)
+        self.popularity = np.asarray(x.sum(axis=0)).ravel()
+        text_np = self.text.numpy() if self.text is not None else None
+        self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg)
+        with torch.no_grad():
+            self.h = self.net.item_vectors(self.text, self.evidence)
+
+    @property
+    def n_items(self) -> int:
+        return self.items.height
+
+    def item_vectors(self) -> np.ndarray:
+        """(n_items, hidden) GNN item vectors on the deployment evidence graph."""
+        return self.h.numpy().copy()
+
+    def score_baskets(self, baskets: list[np.ndarray], chunk: int = 1024) -> np.ndarray:
+        """(n_queries, n_items) float32 scores; an empty basket scores by popularity/newness alone."""
+        out = np.empty((len(baskets), self.n_items), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(baskets), chunk):
+                part = [np.asarray(b, dtype=np.int64) for b in baskets[start:start + chunk]]
+                empty = [len(b) == 0 for b in part]
+                flat, offsets = bag([b if len(b) else np.zeros(1, dtype=np.int64) for b in part], torch.device("cpu"))
+                scores = self.net.score(self.h, flat, offsets, self.evidence)
+                scores[torch.as_tensor(empty)] = self.net.bias(self.evidence)
+                out[start:start + len(part)] = scores.numpy()
+        return out
+
+    def score_texts(self, texts: list[str]) -> np.ndarray:
+        """(n_texts, n_items) scores for free texts (e.g. a new product) used as a one-item query.
+
+        Inductive: the text becomes a new node whose graph context is its nearest catalogue items
+        by text; its GNN vector is the query, and its EASE row is the neighbours' rows, weighted.
+        """
+        if self.text is None:
+            raise UsageError(f"model '{self.directory.parent.name}' was trained without text; score texts with a text mode")
+        vecs = torch.from_numpy(encode_texts(texts, self.text_cfg))
+        k = max(1, self.train_cfg.text_neighbours)
+        seen = torch.nonzero(self.evidence.seen).flatten() if bool(self.evidence.seen.any()) else torch.arange(self.n_items)
+        sims = vecs @ self.text[seen].T
+        top_sims, top = sims.topk(min(k, len(seen)), dim=1)
+        neighbours = seen[top]
+        out = np.empty((len(texts), self.n_items), dtype=np.float32)
+        n = self.n_items
+        with torch.no_grad():
+            for row in range(len(texts)):
+                # Graph = evidence graph + one node (index n) with edges from its text neighbours.
+                text = torch.cat([self.text, vecs[row:row + 1]])
+                extra = torch.stack([neighbours[row], torch.full((len(neighbours[row]),), n)])
+                ev = Evidence(None, torch.cat([self.evidence.edge_index, extra], 1),
+                              torch.cat([self.evidence.log_pop, torch.zeros(1)]),
+                              torch.cat([self.evidence.seen, torch.zeros(1, dtype=torch.bool)]))
+                h = self.net.item_vectors(text, ev)
+                s = self.net.tower(h[n:n + 1], h[:n], self.evidence).squeeze(0)
+                if self.evidence.ease is not None:
+                    w = F.softmax(top_sims[row] / 0.05, dim=0)
+                    s = s + self.net.log_alpha.exp() * (w @ self.evidence.ease[neighbours[row]])
+                s = s + self.net.bias(self.evidence)
+                out[row] = s.numpy()
+        return out
+
+    def related(self, k: int = 10) -> pl.DataFrame:
+        """Top-k related items per catalogue item (the item itself excluded), best first."""
+        ids = np.asarray(self.items["item_id"].to_list(), dtype=object)
+        rows = []
+        for start in range(0, self.n_items, 512):
+            idx = list(range(start, min(start + 512, self.n_items)))
+            scores = self.score_baskets([np.array([i]) for i in idx])
+            scores[np.arange(len(idx)), idx] = -np.inf
+            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            for r, i in enumerate(idx):
+                for rank, j in enumerate(top[r]):
+                    rows.append((ids[i], ids[j], float(scores[r, j]), rank + 1))
+        return pl.DataFrame(rows, schema={"item_id": pl.Utf8, "related_id": pl.Utf8, "score": pl.Float64, "rank": pl.Int32},
+                            orient="row")
+
+
+def trained_modes(run_dir: str | Path) -> list[str]:
+    root = Path(run_dir) / "model"
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+
+
+def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best",
+               evidence: Sequence[str] = DEPLOY_EVIDENCE) -> TrainedModel:
+    """The trained `mode` of a run (None: the best on validation), as model-best (or model-last)."""
+    run = Run(run_dir, "items.parquet", "baskets.parquet")
+    modes = trained_modes(run.path)
+    if not modes:
+        raise UsageError(f"no trained model in '{run.path / 'model'}'; run `graphassoc train {run.path}` first")
+    if mode is None:
+        mode = max(modes, key=lambda m: _valid_hr(run.path / "model" / m))
+    if mode not in modes:
+        raise UsageError(f"no trained mode '{mode}' in '{run.path / 'model'}'; trained: {', '.join(modes)}")
+    directory = run.path / "model" / mode / f"model-{which}"
+    config_file = directory / "config.json"
+    if not config_file.is_file():
+        raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} --mode {mode} --overwrite`")
+    meta = ck.read_json(config_file)
+    if meta.get("format") != FORMAT:
+        raise UsageError(f"'{directory}' was saved in format {meta.get('format')}, this version reads {FORMAT}; retrain it")
+    return TrainedModel(run, directory, meta, evidence)
+
+
+def _valid_hr(mode_dir: Path) -> float:
+    try:
+        return float(ck.read_json(mode_dir / "summary.json")["valid"]["hr@10"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return -1.0

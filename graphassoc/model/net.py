@@ -1,0 +1,100 @@
+"""The hybrid scorer: a GNN two-tower term over text (+ id) features, blended with a linear EASE term.
+
+score(q, j) = alpha * sum_{i in q} B_ij                       (item-item, linear in the basket, like EASE)
+            + g(pop_j) * s * cos(W mean_{i in q} h_i, h_j)     (two-tower over GNN item vectors h)
+            + w_pop * log(1 + pop_j) + w_new * [pop_j == 0]    (popularity and newness of j in the evidence)
+
+g(pop) gates the tower. Where an item has co-purchase history the closed-form term is hard to beat
+on the head of the ranking, and a free tower term there adds noise: on the full UCI data, valid
+HR@10 fell from 0.34 (EASE alone) to 0.28 with an ungated tower and to 0.30 with a learned gate
+sigmoid(a + b log(1 + pop)) (tower_items="all": the softmax opens it to fit the supervision window).
+Default tower_items="new": g = [pop_j == 0], so the tower (text + graph context) scores exactly the
+items the co-occurrence term cannot, and learns to place them among the warm ones.
+
+h = x + GNN(x) on the evidence graph, x = text projection (+ id embedding of items with history).
+The tower carries items without history (new products): their graph context is their text neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphassoc.model.config import TrainConfig
+from graphassoc.model.evidence import Evidence
+from graphassoc.model.gnn import GNNS
+
+
+class HybridNet(nn.Module):
+    def __init__(self, n_items: int, text_dim: int, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.text_proj = nn.Linear(text_dim, cfg.hidden) if cfg.use_text else None
+        self.id_embedding = nn.Embedding(n_items, cfg.hidden) if cfg.use_id_embedding else None
+        if self.id_embedding is not None:
+            nn.init.normal_(self.id_embedding.weight, std=0.01)
+        self.gnn = GNNS.get(cfg.gnn)(cfg.hidden, cfg.hidden, cfg.layers, cfg.dropout)
+        self.query_proj = nn.Linear(cfg.hidden, cfg.hidden)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.tower_items = cfg.tower_items
+        # EASE scores are ~0.1-1; a softmax needs logit gaps of a few units, hence a start at 10.
+        self.log_alpha = nn.Parameter(torch.tensor(math.log(10.0)))
+        self.item_bias = nn.Parameter(torch.zeros(2))  # weights of log(1 + pop_j) and [pop_j == 0]
+        # Gate starts at 0.5 for new items, ~0.1 at one basket, ~0 for popular ones (see module doc).
+        self.gate = nn.Parameter(torch.tensor([0.0, -3.0]))
+        self.log_tower_scale = nn.Parameter(torch.tensor(math.log(5.0)))
+
+    def item_vectors(self, text: torch.Tensor | None, ev: Evidence) -> torch.Tensor:
+        """(n, hidden) vectors of every catalogue item on the evidence graph."""
+        x = 0.0
+        if self.text_proj is not None and text is not None:
+            x = self.text_proj(text)
+        if self.id_embedding is not None:
+            # Only items with history have a meaningful id; a new item must not use an untrained row.
+            ids = self.id_embedding.weight
+            if len(ev.seen) > len(ids):  # extra nodes (texts scored inductively) have no id
+                ids = torch.cat([ids, ids.new_zeros(len(ev.seen) - len(ids), ids.shape[1])])
+            x = x + ids * ev.seen.unsqueeze(1).to(ids.dtype)
+        x = self.dropout(x)
+        return x + self.gnn(x, ev.edge_index)
+
+    def tower(self, pooled: torch.Tensor, h: torch.Tensor, ev: Evidence) -> torch.Tensor:
+        """Gated two-tower term for query vectors `pooled` (mean of the query items' h)."""
+        u = F.normalize(self.query_proj(pooled), dim=-1)
+        if self.tower_items == "new":
+            gate = (~ev.seen).to(h.dtype)
+        else:
+            gate = torch.sigmoid(self.gate[0] + self.gate[1] * ev.log_pop)
+        return self.log_tower_scale.exp() * (u @ F.normalize(h, dim=-1).T) * gate
+
+    def score(self, h: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence) -> torch.Tensor:
+        """(n_queries, n) scores for queries given as flattened item indices + offsets (embedding_bag layout)."""
+        scores = self.tower(F.embedding_bag(flat, h, offsets, mode="mean"), h, ev)
+        if ev.ease is not None:
+            scores = scores + self.log_alpha.exp() * F.embedding_bag(flat, ev.ease, offsets, mode="sum")
+        return scores + self.bias(ev)
+
+    def bias(self, ev: Evidence) -> torch.Tensor:
+        new = (~ev.seen).to(self.item_bias.dtype)
+        if self.tower_items == "new":  # warm items keep the closed-form order untouched
+            return self.item_bias[1] * new
+        return self.item_bias[0] * ev.log_pop + self.item_bias[1] * new
+
+
+def bag(queries: list, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flattened indices and offsets of a list of item-index arrays."""
+    lengths = [len(q) for q in queries]
+    flat = torch.as_tensor([int(i) for q in queries for i in q], dtype=torch.long, device=device)
+    offsets = torch.zeros(len(queries), dtype=torch.long, device=device)
+    if len(queries) > 1:
+        offsets[1:] = torch.cumsum(torch.as_tensor(lengths[:-1], device=device), 0)
+    return flat, offsets
+
+
+def mask_queries(scores: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """The query's own items get -inf: they are never the answer."""
+    lengths = torch.diff(offsets, append=torch.tensor([flat.numel()], device=flat.device))
+    rows = torch.repeat_interleave(torch.arange(len(offsets), device=flat.device), lengths)
+    return scores.index_put((rows, flat), torch.tensor(float("-inf"), device=scores.device, dtype=scores.dtype))

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from graphassoc.cli.main import app
+from graphassoc.errors import UsageError
+from graphassoc.model import load_model, train
+from model_fixtures import FAST, tiny_config
+
+runner = CliRunner()
+
+
+def _train(run: Path, *extra: str, **kw):
+    return train(run, tiny_config(run, *extra), **kw)
+
+
+def test_frozen_training_writes_the_documented_layout(tiny_run: Path) -> None:
+    result = _train(tiny_run)
+    out = tiny_run / "model" / "frozen"
+    assert result.out_dir == out
+    for name in ("model-best/model.safetensors", "model-best/config.json", "model-best/item_text.safetensors",
+                 "model-last/model.safetensors", "metrics.jsonl", "curves.png", "summary.json"):
+        assert (out / name).is_file(), name
+    assert not list((tiny_run / "model").glob(".*")), "no partial directory left behind"
+    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert result.best["hr@10"] == max(h["valid_hr@10"] for h in history)
+    related = pl.read_parquet(tiny_run / "model" / "related.parquet")
+    assert related.columns == ["item_id", "related_id", "score", "rank"]
+    assert related.height == 40 * 10 and (related["item_id"] != related["related_id"]).all()
+    # Nothing pickled: every weight file is safetensors, every config JSON.
+    assert not [p for p in out.rglob("*") if p.suffix in (".pt", ".pth", ".pkl", ".bin")]
+
+
+def test_loaded_model_scores_catalogue_and_texts(tiny_run: Path) -> None:
+    _train(tiny_run)
+    model = load_model(tiny_run, "frozen")
+    scores = model.score_baskets([np.array([0, 1]), np.array([5]), np.array([], dtype=np.int64)])
+    assert scores.shape == (3, 40) and scores.dtype == np.float32 and np.isfinite(scores).all()
+    texts = model.score_texts(["red mug", "blue box"])
+    assert texts.shape == (2, 40) and np.isfinite(texts).all()
+    assert model.item_vectors().shape == (40, 16)
+
+
+def test_new_items_are_scored_through_text_and_beat_chance(tiny_run: Path) -> None:
+    # R7/B7 ("red holder", "blue holder") never sold in train; at test time (evidence train + valid)
+    # they have sales, but with evidence = train only they are new: the tower must place them.
+    _train(tiny_run, "train.epochs=6")
+    model = load_model(tiny_run, "frozen", evidence=("train",))
+    ids = pl.read_parquet(tiny_run / "items.parquet")["item_id"].to_list()
+    new = [ids.index("R7"), ids.index("B7")]
+    assert not model.evidence.seen[new].any()
+    scores = model.score_baskets([np.array([ids.index("R0")])])[0]
+    assert np.isfinite(scores[new]).all()
+    # The new items are graph nodes with context: edges come in from their text neighbours.
+    targets = model.evidence.edge_index[1].numpy()
+    assert all((targets == i).sum() == model.train_cfg.text_neighbours for i in new)
+
+
+def test_same_seed_same_metrics(tiny_run: Path) -> None:
+    a = _train(tiny_run, "train.name=a")
+    b = _train(tiny_run, "train.name=b")
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+    assert a.best == b.best
+
+
+def test_interrupted_run_resumes_to_the_same_result(tiny_run: Path) -> None:
+    reference = _train(tiny_run, "train.name=ref", "train.checkpoint_steps=1")
+
+    class Stop(Exception):
+        pass
+
+    def stop_mid_epoch_two(ev: dict) -> None:
+        if ev["phase"] == "train" and ev["epoch"] == 2 and ev["step"] == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _train(tiny_run, "train.name=cut", "train.checkpoint_steps=1", on_step=stop_mid_epoch_two)
+    assert (tiny_run / "model" / ".cut.partial" / "checkpoint").is_dir()
+    assert not (tiny_run / "model" / "cut").exists()
+    resumed = _train(tiny_run, "train.name=cut", "train.checkpoint_steps=1")
+    assert [h["valid_hr@10"] for h in resumed.history] == [h["valid_hr@10"] for h in reference.history]
+    assert [h["loss"] for h in resumed.history] == pytest.approx([h["loss"] for h in reference.history], abs=1e-6)
+
+
+KILL_SCRIPT = """
+import os, signal, sys, yaml
+from graphassoc.config import load_config
+from graphassoc.model import train
+run = sys.argv[1]
+cfg = load_config(None, sys.argv[2:], base=yaml.safe_load(open(run + "/config.yaml")))
+def hook(ev):
+    if ev["phase"] == "train" and ev["epoch"] == 2 and ev["step"] == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+train(run, cfg, on_step=hook)
+"""
+
+
+def test_kill_9_then_rerun_continues(tiny_run: Path) -> None:
+    args = FAST + ["train.checkpoint_steps=1"]
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(tiny_run), *args], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (tiny_run / "model" / "frozen").exists()
+    state = json.loads((tiny_run / "model" / ".frozen.partial" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1
+    result = runner.invoke(app, ["train", str(tiny_run), *sum([["--set", a] for a in args], [])])
+    assert result.exit_code == 0, result.output
+    history = [json.loads(x) for x in (tiny_run / "model" / "frozen" / "metrics.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("mode", ["two-stage", "joint"])
+def test_fine_tuning_modes_change_and_save_the_encoder(tiny_run: Path, tiny_bert_model: Path, mode: str) -> None:
+    from safetensors.torch import load_file
+
+    result = _train(tiny_run, f"train.mode={mode}", "train.epochs=2", "train.finetune_layers=1")
+    enc_dir = tiny_run / "model" / mode / "model-best" / "encoder"
+    assert (enc_dir / "model.safetensors").is_file() and (enc_dir / "config.json").is_file()
+    before = load_file(str(tiny_bert_model / "model.safetensors"))
+    after = load_file(str(enc_dir / "model.safetensors"))
+    top = [k for k in before if "encoder.layer.1." in k]
+    bottom = [k for k in before if "encoder.layer.0." in k]
+    assert any(not torch.equal(before[k], after[k]) for k in top), "top layer did not learn"
+    assert all(torch.equal(before[k], after[k]) for k in bottom), "frozen layer changed"
+    assert load_model(tiny_run, mode).score_texts(["red mug"]).shape == (1, 40)
+    assert result.mode == mode
+
+
+def test_no_text_variant_is_its_own_mode(tiny_run: Path) -> None:
+    _train(tiny_run, "train.use_text=false")
+    model = load_model(tiny_run, "no-text")
+    assert model.text is None and model.score_baskets([np.array([0])]).shape == (1, 40)
+    with pytest.raises(UsageError, match="without text"):
+        model.score_texts(["red mug"])
+
+
+@pytest.mark.parametrize("gnn", ["gat", "gcn"])
+def test_other_gnns_train(tiny_run: Path, gnn: str) -> None:
+    result = _train(tiny_run, f"train.gnn={gnn}", "train.epochs=1", "train.tower_items=all")
+    assert len(result.history) == 1 and np.isfinite(result.history[0]["loss"])
+
+
+def test_sgd_and_constant_schedule(tiny_run: Path) -> None:
+    result = _train(tiny_run, "train.optimizer=sgd", "train.schedule=constant", "train.epochs=1")
+    assert result.history[0]["lr"] == pytest.approx(3e-3)
+
+
+# --- bad input: one line, non-zero exit, nothing overwritten -------------------------------------
+
+def _one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def test_missing_model_dir_is_one_line(tiny_run: Path) -> None:
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), "--set", "text.model=/no/such/model"]))
+    assert "not a directory" in line
+    assert not (tiny_run / "model" / "frozen").exists()
+
+
+def test_not_bert_family_is_one_line(tiny_run: Path, tmp_path: Path) -> None:
+    gpt = tmp_path / "gpt"
+    gpt.mkdir()
+    (gpt / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), "--set", f"text.model={gpt}"]))
+    assert "not a BERT-family encoder" in line
+
+
+def test_run_without_graph_is_one_line(tiny_run: Path) -> None:
+    (tiny_run / "graph" / "edges.parquet").unlink()
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run)]))
+    assert "graph/edges.parquet" in line and "build-graph" in line
+
+
+def test_checkpoint_from_other_config_is_refused(tiny_run: Path) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop(ev: dict) -> None:
+        if ev["phase"] == "epoch":
+            raise Stop
+
+    with pytest.raises(Stop):
+        _train(tiny_run, on_step=stop)
+    state = tiny_run / "model" / ".frozen.partial" / "checkpoint" / "state.json"
+    before = state.read_text()
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), *sum([["--set", a] for a in FAST], []),
+                                               "--set", "train.hidden=32"]))
+    assert "incompatible config" in line and "train.hidden" in line
+    assert state.read_text() == before
+
+
+def test_existing_model_needs_overwrite(tiny_run: Path) -> None:
+    _train(tiny_run, "train.epochs=1")
+    before = (tiny_run / "model" / "frozen" / "metrics.jsonl").read_text()
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run)]))
+    assert "--overwrite" in line
+    assert (tiny_run / "model" / "frozen" / "metrics.jsonl").read_text() == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error when CUDA is absent")
+def test_cuda_asked_but_absent(tiny_run: Path) -> None:
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), "--set", "train.device=cuda"]))
+    assert "no CUDA device" in line
+
+
+def test_bad_mode_lists_valid_ones(tiny_run: Path) -> None:
+    line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), "--mode", "magic"]))
+    assert "train.mode" in line
+
+
+def test_tune_grid_writes_results_and_best_config(tiny_run: Path, tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("train.hidden: [8, 16]\ntrain.lr: [0.003]\n")
+    args = ["tune", str(tiny_run), "--space", str(space), "--trials", "2", "--method", "grid",
+            *sum([["--set", a] for a in FAST + ["train.epochs=1"]], [])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(tiny_run / "tune" / "results.csv")
+    assert table.height == 2 and set(table["train.hidden"].to_list()) == {8, 16}
+    assert table["valid_hr@10"].to_list() == sorted(table["valid_hr@10"].to_list(), reverse=True)
+    from graphassoc.config import load_config
+
+    best = load_config(str(tiny_run / "tune" / "best.yaml"))
+    assert best.train.hidden == int(table["train.hidden"][0])
+    assert not (tiny_run / "model").exists(), "tune trials must not appear as trained models"
