@@ -82,7 +82,7 @@ def contrastive_finetune(enc: LoadedEncoder, texts: list[str], baskets: list[np.
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         on_step(step, losses[-1])
     enc.model.eval()
     return losses
