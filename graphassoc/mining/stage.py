@@ -70,7 +70,7 @@ def mine(baskets: Baskets, cfg: MiningConfig | None = None, progress: Progress |
     """Frequent itemsets and association rules of `baskets` (lists of item ids) as configured."""
     cfg = cfg or MiningConfig()
     say = progress or (lambda _msg: None)
-    engine = ENGINES.get(cfg.engine)  # an unknown engine fails before any work
+    ENGINES.get(cfg.engine)  # an unknown engine fails before any work
     if cfg.engine == "mlxtend-fpmax" and cfg.rules:
         raise UsageError("engine 'mlxtend-fpmax' finds maximal itemsets only, which lack the supports of their "
                          "subsets that rules need; set mining.rules=false or use engine 'fim'")
@@ -102,11 +102,13 @@ def check_size(enc: EncodedBaskets, min_count: int, cfg: MiningConfig) -> None:
     """
     keep = enc.item_counts() >= min_count
     per_basket = np.bincount(enc.basket_of(), weights=keep[enc.codes], minlength=enc.n)
-    if cfg.max_len is None:
-        subsets = np.exp2(per_basket) - 1
-    else:
-        subsets = sum(comb(per_basket, i) for i in range(1, cfg.max_len + 1))
-    if float(np.sum(subsets)) / min_count <= cfg.max_itemsets:
+    with np.errstate(over="ignore"):  # baskets of > 1023 frequent items: an infinite bound, rightly useless
+        if cfg.max_len is None:
+            subsets = np.exp2(per_basket) - 1
+        else:
+            subsets = sum(comb(per_basket, i) for i in range(1, cfg.max_len + 1))
+        bound = float(np.sum(subsets)) / min_count
+    if bound <= cfg.max_itemsets:
         return
     sample_size = enc.n // SAMPLE_FRACTION
     sample_count = math.ceil(min_count * sample_size / enc.n)

@@ -72,6 +72,13 @@ def test_input_forms_agree_and_repeats_count_once() -> None:
     assert reference.n_baskets == 7 and reference.min_count == 2 and reference.min_support == 2 / 7
 
 
+def test_giant_basket_does_not_overflow_the_size_check() -> None:
+    giant = [f"g{j:04d}" for j in range(1100)]
+    result = mine([giant, giant[:3], ["x"]], MiningConfig(min_support=0.6, rules=False))
+    assert result.itemsets["itemsets"].to_list() == [["g0000"], ["g0000", "g0001"], ["g0000", "g0001", "g0002"],
+                                                     ["g0000", "g0002"], ["g0001"], ["g0001", "g0002"], ["g0002"]]
+
+
 def test_top_k_without_rules_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="top_k picks rules but mining.rules=false"):
         mine(BASKETS, MiningConfig(top_k=3, rules=False))
