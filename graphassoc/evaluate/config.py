@@ -21,7 +21,7 @@ class EvaluateConfig(StrictModel):
     # on the full data HR@10 moves by up to 0.02 between draws. With draws > 1 the report adds each
     # ranker's mean / min / max over that many draws (seeds seed, seed+1, ...); the headline and its
     # intervals stay on the first draw so paired differences remain paired.
-    draws: int = Field(default=1, ge=1, le=20)
+    draws: int = Field(default=3, ge=1, le=20)
     # Which validation metric picks EASE's lambda and the hybrid gate (never a test metric).
     tune_metric: Literal["hr@10", "ndcg@10", "mrr"] = "hr@10"
     ease_lambdas: list[float] = Field(default_factory=lambda: [25.0, 50.0, 100.0, 250.0, 500.0, 1000.0])
