@@ -131,3 +131,10 @@ def test_compare_on_the_bundled_fixture_writes_every_file(fixture_run, tmp_path,
     for name in FILES:
         assert (run_dir / "compare" / name).is_file()
     assert result.n_queries > 500 and result.metrics["ease"]["overall"]["hr@10"] > result.metrics["popularity"]["overall"]["hr@10"]
+
+
+def test_a_run_without_test_baskets_is_a_one_line_usage_error(tmp_path):
+    run_dir = build_tiny_run(tmp_path, **{"split.test_start": "null"})
+    with pytest.raises(UsageError, match="the test split has no basket"):
+        compare(run_dir)
+    assert not (run_dir / "compare").exists()
