@@ -73,6 +73,8 @@ def recommend_command(
     require_run(run_dir, "items.parquet", "baskets.parquet")
     if batch is not None and not batch.is_file():
         raise UsageError(f"batch file '{batch}' does not exist; check the path")
+    if out is not None and out.exists() and not overwrite:  # before the (slow) load, not after
+        raise UsageError(f"'{out}' already exists; choose another --out or pass --overwrite")
     if basket is not None and not basket_ids:
         raise UsageError("empty basket: give at least one item id after --basket, e.g. --basket 85123A 22423")
 
