@@ -47,7 +47,7 @@ def recommend_command(
     item: Optional[str] = typer.Option(None, "--item", help="Items bought with this item id."),
     basket: Optional[list[str]] = typer.Option(None, "--basket", help="Complete a basket: --basket ID ID ... (or repeat --basket)."),
     text: Optional[str] = typer.Option(None, "--text", help="Free text: a product description or a search query."),
-    batch: Optional[Path] = typer.Option(None, "--batch", help='JSONL file, one {"id": ..., "basket": [item_id, ...]} per line.'),
+    batch: Optional[Path] = typer.Option(None, "--batch", help='JSONL file, one {"id": ..., "basket": \\[item_id, ...]} per line.'),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output JSONL of --batch (written atomically)."),
     k: int = typer.Option(10, "-k", "--k", min=1, help="How many items to recommend per query."),
     method: Optional[str] = typer.Option(None, "--method", "-m", help="Ranker (`graphassoc ls rankers`); default: hybrid with a model, else ease."),
