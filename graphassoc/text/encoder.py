@@ -122,18 +122,25 @@ def load_encoder(cfg: TextConfig, device: str | torch.device = "cpu", fresh: boo
 
 
 def encode_with(enc: LoadedEncoder, texts: list[str], batch_size: int = 128, max_length: int = 64) -> np.ndarray:
-    """Encode with a loaded encoder: length-sorted batches (little padding), no autograd."""
+    """Encode with a loaded encoder: token-length-sorted batches (dynamic padding), no autograd."""
     if not texts:
         return np.zeros((0, int(enc.model.config.hidden_size)), dtype=np.float32)
-    # Sort by character length as a cheap proxy of token length: batches pad to similar lengths.
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    # Tokenize everything once, then batch by exact token length: most batches need no padding at all.
+    ids = enc.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+    order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.empty((len(texts), int(enc.model.config.hidden_size)), dtype=np.float32)
     was_training = enc.model.training
     enc.model.eval()
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
-            out[idx] = embed(enc, [texts[i] for i in idx], max_length).cpu().numpy()
+            batch = enc.tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
+            mask = batch["attention_mask"].to(enc.device)
+            # An all-ones mask changes nothing but keeps attention off its fastest (mask-free) kernel.
+            hidden = enc.model(input_ids=batch["input_ids"].to(enc.device),
+                               attention_mask=None if bool(mask.all()) else mask).last_hidden_state
+            pooled = torch.nn.functional.normalize(mean_pool(hidden, mask).float(), dim=-1)
+            out[idx] = pooled.cpu().numpy()
     enc.model.train(was_training)
     return out
 
