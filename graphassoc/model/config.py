@@ -42,10 +42,10 @@ class TrainConfig(StrictModel):
     # the latest `supervise_fraction` of train baskets (by time) are the targets, the earlier ones the evidence,
     # which mirrors test time (evidence before the cut, targets after it).
     supervise_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
-    epochs: int = Field(default=30, ge=1)
+    epochs: int = Field(default=12, ge=1)
     batch_size: int = Field(default=256, ge=1)
     # Leave-one-out targets drawn per supervision basket and epoch.
-    samples_per_basket: int = Field(default=4, ge=1)
+    samples_per_basket: int = Field(default=2, ge=1)
     optimizer: Literal["adamw", "sgd"] = "adamw"
     lr: float = Field(default=3e-3, gt=0)
     weight_decay: float = Field(default=1e-4, ge=0)
@@ -53,7 +53,7 @@ class TrainConfig(StrictModel):
     # Decay after warm-up: cosine to 0 at the last step, or none.
     schedule: Literal["cosine", "constant"] = "cosine"
     grad_clip: float = Field(default=1.0, gt=0)
-    patience: int = Field(default=5, ge=1)  # epochs without a better validation HR@10 before stopping
+    patience: int = Field(default=3, ge=1)  # epochs without a better validation HR@10 before stopping
     # Checkpoint for resume every epoch and every N steps (0 = epochs only).
     checkpoint_steps: int = Field(default=0, ge=0)
 

@@ -392,7 +392,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
         metrics = validate(net, feats.cache, ev_val, data.valid, pos, device)
         record = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)) if losses else float("nan"), 5),
                   **{f"valid_{k}": v for k, v in metrics.items()}, "lr": sched.get_last_lr()[0],
-                  "alpha": round(float(net.log_alpha.exp()), 4), "seconds": round(time.perf_counter() - start, 1)}
+                  "alpha": round(float(net.log_alpha.detach().exp()), 4), "seconds": round(time.perf_counter() - start, 1)}
         state["history"].append(record)
         progress(f"epoch {epoch + 1}: loss {record['loss']:.4f}, valid HR@10 {metrics['hr@10']:.4f}")
         if on_step:
