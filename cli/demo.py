@@ -16,6 +16,9 @@ def demo_command(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory to (re)create."),
 ) -> None:
     """Run every stage on data/fixtures/online_retail_sample.parquet."""
+    from graphassoc.cli.compare import headline_table
     from graphassoc.demo import run_demo
 
-    run_demo(out, log=console.log)
+    result = run_demo(out, log=console.log)
+    console.print(headline_table(result))
+    console.print(f"[green]comparison report:[/] {out / 'compare' / 'report.html'}")

@@ -17,16 +17,19 @@ def demo_config(seed: int = 0):  # -> Config
     return load_config("online_retail", [f"seed={seed}", *DEMO_OVERRIDES])
 
 
-def run_demo(out: Path, log: Callable[[str], None] = print, seed: int = 0) -> Path:
-    """build-graph -> compare -> export on the fixture (UCI preset, time split), replacing `out`."""
+def run_demo(out: Path, log: Callable[[str], None] = print, seed: int = 0):  # -> CompareResult
+    """build-graph -> train -> compare -> export on the fixture (UCI preset, time split), replacing `out`."""
     from graphassoc.evaluate.compare import compare
     from graphassoc.export import export
+    from graphassoc.model import train
     from graphassoc.pipeline import build_graph
 
     cfg = demo_config(seed)
     build_graph(cfg, FIXTURE, None, out, overwrite=True, progress=log)
+    trained = train(out, cfg, progress=log, overwrite=True)
+    log(f"model {trained.name}: validation HR@10 {trained.best.get('hr@10', float('nan')):.3f} "
+        f"(epoch {trained.best_epoch}, {trained.seconds:.0f}s)")
     result = compare(out, cfg, progress=log, overwrite=True)
     exported = export(out, "all", cfg=cfg.export, overwrite=True)
     log(f"exports: {', '.join(sorted(exported.folders))} in {out / 'exports'}")
-    log(f"comparison report: {out / 'compare' / 'report.html'} ({result.n_queries:,} test queries)")
-    return out
+    return result
