@@ -21,10 +21,12 @@ class Evidence:
     edge_index: torch.Tensor  # (2, E) message-passing edges, source -> target
     log_pop: torch.Tensor  # (n,) log(1 + baskets holding the item)
     seen: torch.Tensor  # (n,) bool: the item occurs in the evidence window
+    text_sim: torch.Tensor | None = None  # (n, n) cosine of the item texts (max-similarity term for new items)
 
     def to(self, device: torch.device) -> "Evidence":
         return Evidence(None if self.ease is None else self.ease.to(device), self.edge_index.to(device),
-                        self.log_pop.to(device), self.seen.to(device))
+                        self.log_pop.to(device), self.seen.to(device),
+                        None if self.text_sim is None else self.text_sim.to(device))
 
 
 def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
@@ -77,4 +79,5 @@ def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig) 
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),
+        text_sim=torch.from_numpy((text @ text.T).astype(np.float32)) if text is not None else None,
     )

@@ -107,6 +107,7 @@ class TrainedModel:
                 if self.evidence.ease is not None:
                     w = F.softmax(top_sims[row] / 0.05, dim=0)
                     s = s + self.net.log_alpha.exp() * (w @ self.evidence.ease[neighbours[row]])
+                s = s + self.net.log_max_scale.exp() * (vecs[row] @ self.text.T) * (~self.evidence.seen).float()
                 s = s + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
