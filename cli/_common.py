@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,6 +41,17 @@ def friendly_errors(fn: F) -> F:
             fail("out of memory; try a higher mining.min_support or graph.min_count", 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def live_progress(start: str = "starting") -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step, and each step logged with its time: for long library calls."""
+    with console.status(start) as status:
+        def progress(msg: str) -> None:
+            console.log(msg)
+            status.update(msg)
+
+        yield progress
 
 
 def existing_file(path: Path | None, what: str) -> Path | None:

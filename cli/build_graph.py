@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
+from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors, live_progress
 from graphassoc.cli.main import app
 
 
@@ -49,11 +49,7 @@ def build_graph_command(
 
     cfg = load_config(config, set_)
     start = time.perf_counter()
-    with console.status("starting") as status:
-        def progress(msg: str) -> None:
-            console.log(msg)
-            status.update(msg)
-
+    with live_progress() as progress:
         result = build_graph(cfg, transactions, catalog, out, overwrite=overwrite, progress=progress)
     print_summary(result, out)
     console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {out}")

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
+from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors, live_progress
 from graphassoc.cli.main import app
 
 
@@ -35,20 +35,12 @@ def compare_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing RUN/compare/ (only once the new one is complete)."),
 ) -> None:
     """Compare rules, baselines and the model on the test split; write RUN/compare/report.html."""
-    import yaml
-
-    from graphassoc.config import load_config
+    from graphassoc.config import load_run_config
     from graphassoc.evaluate.compare import compare
-    from graphassoc.runs import require_run
 
-    require_run(run_dir, "config.yaml")
-    cfg = load_config(config, set_, base=yaml.safe_load((run_dir / "config.yaml").read_text()) or {})
+    cfg = load_run_config(run_dir, config, set_)
     start = time.perf_counter()
-    with console.status("starting") as status:
-        def progress(msg: str) -> None:
-            console.log(msg)
-            status.update(msg)
-
+    with live_progress() as progress:
         result = compare(run_dir, cfg, progress=progress, overwrite=overwrite)
     for name, why in result.skipped.items():
         console.print(f"[yellow]skipped[/] {name}: {why}")

@@ -13,14 +13,7 @@ app = typer.Typer(
 )
 
 # Importing a command module registers its commands on `app`.
-from graphassoc.cli import build_graph, demo, ls  # noqa: E402,F401
-
-for _optional in ("train", "compare", "recommend", "export"):
-    try:
-        __import__(f"graphassoc.cli.{_optional}")
-    except ModuleNotFoundError as _err:
-        if _err.name != f"graphassoc.cli.{_optional}":
-            raise
+from graphassoc.cli import build_graph, compare, demo, export, ls, recommend, train  # noqa: E402,F401
 
 
 def main() -> None:

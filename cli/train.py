@@ -14,15 +14,10 @@ from graphassoc.cli.main import app
 
 
 def _config(run_dir: Path, config: Optional[str], set_: Optional[list[str]], mode: Optional[str]):
-    import yaml
+    from graphassoc.config import load_run_config
 
-    from graphassoc.config import load_config
-    from graphassoc.runs import require_run
-
-    require_run(run_dir, "config.yaml")
-    base = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
     overrides = list(set_ or []) + ([f"train.mode={mode}"] if mode else [])
-    return load_config(config, overrides, base=base)
+    return load_run_config(run_dir, config, overrides)
 
 
 @app.command("train")

@@ -131,3 +131,11 @@ def validate_section(model: type[StrictModel], **values: Any) -> StrictModel:
         return model.model_validate(values)
     except ValidationError as err:
         raise UsageError(_explain(err)) from None
+
+
+def load_run_config(run_dir: str | Path, path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """A later stage's config: the run's resolved config.yaml <- YAML file <- `--set` overrides."""
+    from graphassoc.runs import require_run
+
+    run = require_run(Path(run_dir), "config.yaml")
+    return load_config(path, overrides, base=yaml.safe_load((run / "config.yaml").read_text()) or {})

@@ -293,11 +293,15 @@ class ModelRanker(Ranker):
             self.mode = mode
         self.name = f"model-{self.mode}"
 
+    @property
+    def train_args(self) -> str:
+        return f"--mode {self.mode}"
+
     def fit(self, ctx: RankContext) -> "ModelRanker":
         self.n_items = ctx.n_items
         if self.mode not in model_modes(ctx.run_dir):
             raise RankerUnavailable(f"no trained model '{self.mode}' in {ctx.run_dir / 'model'}; "
-                                    f"train it with `graphassoc train {ctx.run_dir} --mode {self.mode}`")
+                                    f"train it with `graphassoc train {ctx.run_dir} {self.train_args}`")
         try:
             from graphassoc.model import load_model
         except ImportError as err:
@@ -329,6 +333,10 @@ class GnnNoTextRanker(ModelRanker):
     def __init__(self) -> None:
         super().__init__()
         self.name = "gnn-no-text"
+
+    @property
+    def train_args(self) -> str:
+        return "--set train.use_text=false"
 
 
 @RANKERS.register("model", "the hybrid text+GNN model, one ranker per trained mode in RUN/model/")

@@ -17,5 +17,5 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         assert (out / name).is_file(), name
     metrics = json.loads((out / "compare" / "metrics.json").read_text())
     rankers = set(metrics["metrics"])
-    assert {"rules", "ease", "text", "hybrid"} <= rankers and any(r.startswith("model") for r in rankers)
+    assert {"rules", "ease", "text", "hybrid", "gnn-no-text", "model-frozen"} <= rankers
     assert "comparison report" in result.output
