@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from graphassoc.graph.copurchase import basket_matrix as graph_basket_matrix
+
 ScoreFn = Callable[[list[np.ndarray]], np.ndarray]
 
 
@@ -95,13 +97,8 @@ def item_to_basket(baskets: pl.DataFrame, item_index: Mapping[str, int], split: 
 
 
 def basket_matrix(baskets: pl.DataFrame, item_index: Mapping[str, int], n_items: int) -> sp.csr_matrix:
-    """Binary basket x item matrix (float32) of the given baskets."""
-    rows = basket_indices(baskets, item_index)
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(r) for r in rows])
-    indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    data = np.ones(len(indices), dtype=np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_items))
+    """Binary basket x item matrix (float32) of the given baskets: the graph stage's, on a basket table."""
+    return graph_basket_matrix(baskets["items"], item_index, n_items)
 
 
 def query_matrix(queries: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import polars as pl
@@ -15,19 +15,20 @@ from graphassoc.graph.config import GraphConfig
 from graphassoc.runs import write_parquet
 
 
-def basket_matrix(item_lists: pl.Series, item_ids: pl.Series) -> sp.csr_matrix:
-    """Binary CSR matrix: one row per basket, one column per item in `item_ids` order.
+def basket_matrix(item_lists: pl.Series, item_index: Mapping[str, int], n_items: int) -> sp.csr_matrix:
+    """Binary float32 CSR matrix: one row per basket, column item_index[item].
 
-    Items not in `item_ids` are ignored.
+    Items outside `item_index` are ignored; an item listed twice in a basket counts once.
     """
-    index = pl.DataFrame({"item_id": item_ids, "col": np.arange(len(item_ids), dtype=np.int32)})
+    index = pl.DataFrame({"item_id": list(item_index.keys()), "col": list(item_index.values())},
+                         schema={"item_id": pl.String, "col": pl.Int64})
     exploded = (pl.DataFrame({"items": item_lists}).with_row_index("row")
                 .explode("items").rename({"items": "item_id"})
-                .join(index, on="item_id", how="inner"))
+                .join(index, on="item_id", how="inner").unique(["row", "col"]))
     rows = exploded["row"].to_numpy()
     cols = exploded["col"].to_numpy()
     data = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=(len(item_lists), len(item_ids)))
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(item_lists), n_items))
 
 
 @dataclass
@@ -68,7 +69,8 @@ def build_copurchase(items: pl.DataFrame, train_baskets: pl.DataFrame, cfg: Grap
 
     Every item of `items` is a node, in its row order; items never sold in train are nodes without edges.
     """
-    x = basket_matrix(train_baskets["items"], items["item_id"])
+    index = {item: i for i, item in enumerate(items["item_id"].to_list())}
+    x = basket_matrix(train_baskets["items"], index, items.height)
     n_baskets = x.shape[0]
     counts = (x.T @ x).tocsr()  # item x item co-occurrence counts; diagonal = item counts
     item_count = counts.diagonal().astype(np.int64)

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from graphassoc.graph.ease import ease_weights
 from graphassoc.model.config import TrainConfig
 
 
@@ -27,16 +28,6 @@ class Evidence:
         return Evidence(None if self.ease is None else self.ease.to(device), self.edge_index.to(device),
                         self.log_pop.to(device), self.seen.to(device),
                         None if self.text_sim is None else self.text_sim.to(device))
-
-
-def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
-    """EASE (Steck 2019): B = I - P diagMat(1/diag(P)), P = (X'X + lam I)^-1, diagonal forced to 0."""
-    gram = (x.T @ x).toarray().astype(np.float64)
-    gram[np.diag_indices_from(gram)] += lam
-    p = np.linalg.inv(gram)
-    b = p / (-np.diag(p))
-    np.fill_diagonal(b, 0.0)
-    return b.astype(np.float32)
 
 
 def copurchase_edges(x: sp.csr_matrix, neighbours: int, min_count: int) -> np.ndarray:
@@ -75,7 +66,7 @@ def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig) 
     if text is not None:
         edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours)], axis=1)
     return Evidence(
-        ease=torch.from_numpy(ease_weights(x, cfg.ease_lambda)) if cfg.use_ease else None,
+        ease=torch.from_numpy(ease_weights((x.T @ x).toarray(), cfg.ease_lambda)) if cfg.use_ease else None,
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),

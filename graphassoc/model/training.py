@@ -229,7 +229,7 @@ def save_model(directory: Path, net: HybridNet, text: torch.Tensor | None, encod
     if encoder is not None:
         encoder.model.save_pretrained(tmp / "encoder", safe_serialization=True)
         encoder.tokenizer.save_pretrained(tmp / "encoder")
-    ck.write_json(tmp / "config.json", meta)
+    write_json(tmp / "config.json", meta)
     ck.replace_dir(tmp, directory)
 
 
@@ -243,7 +243,7 @@ def _save_checkpoint(work: Path, net: HybridNet, opt: torch.optim.Optimizer, sch
     if encoder is not None:
         ck.save_tensors(tmp / "encoder.safetensors", encoder.model.state_dict())
     ck.save_tensors(tmp / "rng.safetensors", {"torch": torch.get_rng_state()})
-    ck.write_json(tmp / "state.json", {**state, "optimizer": opt_meta, "scheduler": sched.state_dict()})
+    write_json(tmp / "state.json", {**state, "optimizer": opt_meta, "scheduler": sched.state_dict()})
     ck.replace_dir(tmp, final)
 
 

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from graphassoc.errors import DataError, GraphassocError
 from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
+from graphassoc.graph.ease import ease_weights
 from graphassoc.recommend.context import EVIDENCE, RankContext
 from graphassoc.registry import Registry
 
@@ -197,16 +198,6 @@ class RulesRanker(Ranker):
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         return self.rule_scores(queries) + self.fallback[None, :]
-
-
-def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:
-    """EASE (Steck 2019) closed form: B = I - P diag(1/diag(P)), P = (G + lam I)^-1, diag(B) = 0."""
-    g = gram.astype(np.float64, copy=True)
-    g[np.diag_indices_from(g)] += lam
-    p = np.linalg.inv(g)
-    b = -p / np.diag(p)[None, :]
-    np.fill_diagonal(b, 0.0)
-    return b.astype(np.float32)
 
 
 @RANKERS.register("ease", "EASE linear autoencoder (closed form), lambda tuned on validation")
