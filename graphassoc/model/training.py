@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.metrics import per_query
+from graphassoc.evaluate.leakage import baskets_fingerprint
 from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, evaluate, history_popularity,
                                           leave_one_out, ordered, tiebreak_positions)
 from graphassoc.model import checkpoint as ck
@@ -76,6 +77,7 @@ class Data:
     train_all: Any  # CSR of all train baskets: evidence for validation
     train_lists: list[np.ndarray]
     valid: Queries
+    train_fingerprint: str  # of the train basket ids: compare's leakage check reads it from config.json
 
     @property
     def n_items(self) -> int:
@@ -97,7 +99,8 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     train_lists = basket_indices(train, index)
     return Data(items, index, item_texts(items, cfg.text), basket_matrix(context, index, items.height),
                 [b for b in basket_indices(later, index) if len(b) >= 2],
-                basket_matrix(train, index, items.height), train_lists, valid)
+                basket_matrix(train, index, items.height), train_lists, valid,
+                baskets_fingerprint(train["basket_id"].to_list()))
 
 
 @dataclass
@@ -348,7 +351,8 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
                 "text": cfg.text.model_dump(mode="json"), "n_items": data.n_items,
                 "text_dim": int(text.shape[1]) if text is not None else 0,
                 "item_ids_head": data.items["item_id"].head(5).to_list(), "seed": seed, "epoch": epoch,
-                "valid": metrics, "fine_tuned_encoder": encoder is not None}
+                "valid": metrics, "fine_tuned_encoder": encoder is not None,
+                "train_baskets_fingerprint": data.train_fingerprint}
 
     saved_encoder = encoder if t.mode in ("two-stage", "joint") else None
     stop = False

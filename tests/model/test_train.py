@@ -33,6 +33,15 @@ def test_frozen_training_writes_the_documented_layout(tiny_run: Path) -> None:
                  "model-last/model.safetensors", "metrics.jsonl", "curves.png", "summary.json"):
         assert (out / name).is_file(), name
     assert not list((tiny_run / "model").glob(".*")), "no partial directory left behind"
+    # compare's leakage check reads which baskets the model saw: exactly the train split
+    from graphassoc.evaluate.leakage import _check_model, baskets_fingerprint
+    from graphassoc.runs import Run
+
+    baskets = Run(tiny_run).baskets()
+    saved = json.loads((out / "model-best" / "config.json").read_text())
+    assert saved["train_baskets_fingerprint"] == baskets_fingerprint(
+        baskets.filter(baskets["split"] == "train")["basket_id"].to_list())
+    assert "model/frozen/model-best/config.json" in _check_model(tiny_run, baskets)["model_records_checked"]
     history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert result.best["hr@10"] == max(h["valid_hr@10"] for h in history)
