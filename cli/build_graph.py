@@ -17,7 +17,7 @@ def print_summary(result, out: Path) -> None:  # result: graphassoc.pipeline.Bui
     from graphassoc.data.clean import quality_table
 
     console.print(quality_table(result.quality))
-    s = result.summary()
+    s = result.summary
     table = Table(title=f"Run directory {out}", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")

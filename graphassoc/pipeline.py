@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,6 +31,7 @@ class BuildResult:
     graph: CopurchaseGraph
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property  # graph statistics (connected components) are computed once, for meta.json and the screen
     def summary(self) -> dict[str, Any]:
         splits = self.baskets["split"].value_counts().sort("split")
         return {
@@ -48,7 +50,7 @@ class BuildResult:
         self.mining.save(directory)
         rules_plot(self.mining.rules, directory / "rules.png")
         self.graph.save(directory / "graph")
-        write_json(directory / "meta.json", {**self.meta, "summary": self.summary()})  # last: the run is whole
+        write_json(directory / "meta.json", {**self.meta, "summary": self.summary})  # last: the run is whole
 
 
 def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
