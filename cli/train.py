@@ -51,10 +51,14 @@ def train_command(
     table.add_column("epoch", justify="right")
     table.add_column("loss", justify="right")
     table.add_column("valid HR@10", justify="right")
+    table.add_column("never-seen", justify="right")
     table.add_column("valid NDCG@10", justify="right")
+    table.add_column("new-item offset", justify="right")
     for h in result.history:
         mark = " *" if h["epoch"] == result.best_epoch else ""
-        table.add_row(f"{h['epoch']}{mark}", f"{h['loss']:.4f}", f"{h['valid_hr@10']:.4f}", f"{h['valid_ndcg@10']:.4f}")
+        ns = h.get("valid_hr@10_never_seen")
+        table.add_row(f"{h['epoch']}{mark}", f"{h['loss']:.4f}", f"{h['valid_hr@10']:.4f}",
+                      "-" if ns is None else f"{ns:.4f}", f"{h['valid_ndcg@10']:.4f}", f"{h['valid_new_item_offset']:+.2f}")
     console.print(table)
     console.print(f"[green]done[/] in {result.seconds:.1f}s (peak RSS {result.peak_rss_mb:.0f} MB) -> {result.out_dir}")
 

@@ -79,6 +79,12 @@ def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: s
     return Queries(split, out_ids, queries, np.asarray(targets, dtype=np.int64))
 
 
+def concat_queries(parts: list[Queries]) -> Queries:
+    """Several query sets (e.g. hidden-item draws of one split) as one."""
+    return Queries(parts[0].split, [b for p in parts for b in p.basket_ids], [q for p in parts for q in p.query],
+                   np.concatenate([p.target for p in parts]))
+
+
 def item_to_basket(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> MultiQueries:
     """One query per `split` basket with >= 2 catalogue items: a seeded item asks for the others."""
     chosen = ordered(baskets.filter(pl.col("split") == split))

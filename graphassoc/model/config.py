@@ -71,6 +71,12 @@ class TrainConfig(StrictModel):
     joint_items: int = Field(default=96, ge=1)
     refresh_steps: int = Field(default=50, ge=1)
 
+    # New-item exposure, set on validation after training (graphassoc/model/calibrate.py): the offset on new
+    # items' scores with the best overall HR@10 among those reaching this HR@10 on never-seen targets
+    # (None: best overall HR@10). The trade-off is plotted in RUN/model/<name>/newness.png.
+    new_item_hr: float | None = Field(default=0.25, ge=0.0, le=1.0)
+    calibration_draws: int = Field(default=3, ge=1)  # hidden-item draws of the validation baskets swept
+
     # related.parquet: top-K related items per catalogue item.
     related_k: int = Field(default=10, ge=1)
     validation_seed: int | None = None  # seed of the leave-one-out draw on valid; None = the run's seed

@@ -106,9 +106,13 @@ class TrainedModel:
                 s = self.net.tower(h[n:n + 1], h[:n], self.evidence).squeeze(0)
                 if self.evidence.ease is not None:
                     w = F.softmax(top_sims[row] / 0.05, dim=0)
-                    s = s + self.net.log_alpha.exp() * (w @ self.evidence.ease[neighbours[row]])
-                s = s + self.net.log_max_scale.exp() * (vecs[row] @ self.text.T) * (~self.evidence.seen).float()
-                s = s + self.net.bias(self.evidence)
+                    s = s + self.net.log_alpha.exp() * self.net.ease_weight(self.evidence) * (w @ self.evidence.ease[neighbours[row]])
+                # The text is a new product: a one-item query that is all new (frac_new = 1, its own similarity
+                # is both the max over the query and over the query's new items).
+                new = (~self.evidence.seen).float()
+                sim = vecs[row] @ self.text.T
+                b = self.net.item_bias
+                s = s + (self.net.log_max_scale.exp() * sim + b[3] * sim + b[2]) * new + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
 
@@ -156,6 +160,7 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
 
 def _valid_hr(mode_dir: Path) -> float:
     try:
-        return float(ck.read_json(mode_dir / "summary.json")["valid"]["hr@10"])
+        valid = ck.read_json(mode_dir / "summary.json")["valid"]
+        return float(valid.get("select", valid["hr@10"]))  # the figure early stopping compared
     except (OSError, KeyError, ValueError, TypeError):
         return -1.0

@@ -1,7 +1,8 @@
 """`train`: the hybrid model (encoder + GNN + EASE term) in one of three modes, on one code path.
 
 Layout written: RUN/model/<name>/{model-best,model-last}/ (model.safetensors, item_text.safetensors,
-config.json, encoder/ when fine-tuned), metrics.jsonl, curves.png, summary.json; RUN/model/related.parquet.
+config.json, newness.json + newness.png (the new-item offset swept on validation), encoder/ when
+fine-tuned), metrics.jsonl, curves.png, summary.json; RUN/model/related.parquet.
 Work happens in RUN/model/.<name>.partial/ (checkpoint included) and is renamed into place at the end,
 so a killed run leaves nothing that looks complete, and rerunning the same command resumes it.
 """
@@ -24,9 +25,10 @@ from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.leakage import baskets_fingerprint
-from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, evaluate, history_popularity,
-                                          leave_one_out, ordered, tiebreak_positions)
+from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, concat_queries, evaluate,
+                                          history_popularity, leave_one_out, ordered, tiebreak_positions)
 from graphassoc.model import checkpoint as ck
+from graphassoc.model.calibrate import NewItemCalibration, calibrate_new_items
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence, build_evidence
 from graphassoc.model.finetune import autocast, contrastive_finetune, trainable_layers
@@ -37,7 +39,7 @@ from graphassoc.text.encoder import LoadedEncoder, resolve_model_dir, embed, enc
 
 Progress = Callable[[str], None]
 StepHook = Callable[[dict[str, Any]], None]
-FORMAT = 1  # bump when the saved layout changes incompatibly
+FORMAT = 2  # bump when the saved layout changes incompatibly
 
 
 def resolve_device(name: str) -> torch.device:
@@ -77,6 +79,7 @@ class Data:
     train_all: Any  # CSR of all train baskets: evidence for validation
     train_lists: list[np.ndarray]
     valid: Queries
+    calibration: Queries  # valid baskets under train.calibration_draws hidden-item draws (new-item offset)
     train_fingerprint: str  # of the train basket ids: compare's leakage check reads it from config.json
 
     @property
@@ -92,7 +95,8 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
         raise UsageError(f"run directory '{run.path}' has {train.height} train baskets; the model needs more")
     cut = int(round(train.height * (1 - cfg.train.supervise_fraction)))
     context, later = train[:cut], train[cut:]
-    valid = leave_one_out(baskets, index, "valid", cfg.train.validation_seed if cfg.train.validation_seed is not None else seed)
+    vseed = cfg.train.validation_seed if cfg.train.validation_seed is not None else seed
+    valid = leave_one_out(baskets, index, "valid", vseed)
     if len(valid) == 0:
         raise UsageError("the run has no validation baskets with >= 2 items, needed for early stopping; "
                          "rebuild it with split.valid_start or split.valid_fraction set")
@@ -100,6 +104,8 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     return Data(items, index, item_texts(items, cfg.text), basket_matrix(context, index, items.height),
                 [b for b in basket_indices(later, index) if len(b) >= 2],
                 basket_matrix(train, index, items.height), train_lists, valid,
+                concat_queries([valid, *(leave_one_out(baskets, index, "valid", vseed + d)
+                                         for d in range(1, cfg.train.calibration_draws))]),
                 baskets_fingerprint(train["basket_id"].to_list()))
 
 
@@ -196,10 +202,15 @@ def _lr_lambda(cfg: TrainConfig, total: int) -> Callable[[int], float]:
     return f
 
 
-def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, queries: Queries, pos: np.ndarray,
-             device: torch.device) -> dict[str, float]:
-    """Leave-one-out on valid baskets, full catalogue, query items excluded (the compare protocol)."""
+def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Data, pos: np.ndarray,
+             target: float | None, device: torch.device) -> tuple[dict[str, float], NewItemCalibration]:
+    """Set the new-item offset on validation, then leave-one-out metrics on valid baskets at that offset.
+
+    Full catalogue, query items excluded (the compare protocol). `select` is what early stopping
+    compares: the overall HR@10 of the chosen offset over all calibration draws.
+    """
     net.eval()
+    net.new_offset.zero_()
     with torch.no_grad(), autocast(device):
         h = net.item_vectors(text, ev)
 
@@ -208,10 +219,23 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, queries: Q
             with autocast(device):
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
-        ranking = evaluate(score, queries, pos)
+        cal = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, target)
+        net.new_offset.fill_(cal.chosen)
+        ranking = evaluate(score, data.valid, pos)
     net.train()
     m = per_query(ranking.ranks)
-    return {k: round(float(m[k].mean()), 5) for k in ("hr@10", "ndcg@10", "mrr", "hr@20")}
+    out = {k: round(float(m[k].mean()), 5) for k in ("hr@10", "ndcg@10", "mrr", "hr@20")}
+    never_seen = ~ev.seen.cpu().numpy()[data.valid.target]
+    out["hr@10_never_seen"] = round(float(m["hr@10"][never_seen].mean()), 5) if never_seen.any() else None
+    k = cal.offsets.index(cal.chosen)
+    out.update({"new_item_offset": cal.chosen, "select": cal.hr10[k], "select_never_seen": cal.hr10_never_seen[k]})
+    return out, cal
+
+
+def text_of(model_dir: Path, device: torch.device) -> torch.Tensor | None:
+    """The item text features saved with a model (joint mode: those of its epoch)."""
+    path = model_dir / "item_text.safetensors"
+    return ck.load_tensors(path, device)["text"] if path.is_file() else None
 
 
 def _examples(baskets: list[np.ndarray], per_basket: int, rng: np.random.Generator) -> list[tuple[int, int]]:
@@ -355,7 +379,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
                 "train_baskets_fingerprint": data.train_fingerprint}
 
     saved_encoder = encoder if t.mode in ("two-stage", "joint") else None
-    stop = False
+    stop = state["bad_epochs"] >= t.patience  # a resumed run that had already stopped early stays stopped
     while state["epoch"] < t.epochs and not stop:
         epoch = state["epoch"]
         rng = np.random.default_rng([seed, epoch])  # per-epoch stream: a resumed epoch replays the same batches
@@ -393,7 +417,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
                                  encoder if feats.live else None)
         if feats.live:
             feats.refresh()
-        metrics = validate(net, feats.cache, ev_val, data.valid, pos, device)
+        metrics, calibration = validate(net, feats.cache, ev_val, data, pos, t.new_item_hr, device)
         record = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)) if losses else float("nan"), 5),
                   **{f"valid_{k}": v for k, v in metrics.items()}, "lr": sched.get_last_lr()[0],
                   "alpha": round(float(net.log_alpha.detach().exp()), 4), "seconds": round(time.perf_counter() - start, 1)}
@@ -402,7 +426,8 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
         if on_step:
             on_step({"phase": "epoch", **record})
         save_model(work / "model-last", net, feats.cache, saved_encoder, model_meta(epoch + 1, metrics))
-        if state["best"] is None or metrics["hr@10"] > state["best"]["hr@10"]:
+        calibration.save(work / "model-last")
+        if state["best"] is None or metrics["select"] > state["best"]["select"]:
             state["best"], state["best_epoch"], state["bad_epochs"] = metrics, epoch + 1, 0
             shutil.rmtree(work / "model-best", ignore_errors=True)
             shutil.copytree(work / "model-last", work / "model-best")

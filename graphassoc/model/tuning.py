@@ -80,7 +80,7 @@ def tune(run_dir: str | Path, cfg: Config, space: dict[str, list[Any]], trials: 
                          **{f"valid_{k}": v for k, v in result.best.items()}, "best_epoch": result.best_epoch,
                          "seconds": round(result.seconds, 1)})
             shutil.rmtree(tmp / "trials" / f"trial-{i + 1}" / "model-last", ignore_errors=True)
-        table = pl.DataFrame(rows).sort("valid_hr@10", descending=True)
+        table = pl.DataFrame(rows).sort("valid_select", descending=True)  # what early stopping compares
         best_trial = int(table["trial"][0]) - 1
         result = TuneResult(table, configs[best_trial][0], configs[best_trial][1])
         result.save(tmp)
