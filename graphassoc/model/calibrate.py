@@ -20,8 +20,7 @@ import numpy as np
 from graphassoc.evaluate.protocol import Queries
 from graphassoc.runs import write_json
 
-# Offsets swept: wide, as the trained new-item bias can sit anywhere within a few units of +-10.
-OFFSETS = tuple(float(x) for x in np.round(np.arange(-15.0, 30.001, 0.05), 2))
+GRID_POINTS = 1001
 
 
 @dataclass
@@ -59,7 +58,11 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
         rows = np.repeat(np.arange(len(part)), [len(q) for q in part])
         base[rows, np.concatenate(part)] = -np.inf
         steps[start:start + len(part)] = hit_steps(base, new, queries.target[start:start + len(part)])
-    grid = np.asarray(OFFSETS)
+    # HR@10 only changes at a step: sweep the span of the finite steps (the trained new-item bias may sit
+    # anywhere), GRID_POINTS offsets, and 0 (the trained scores) among them.
+    finite = steps[np.isfinite(steps)]
+    lo, hi = (float(finite.min()) - 0.5, float(finite.max()) + 0.5) if len(finite) else (-1.0, 1.0)
+    grid = np.unique(np.round(np.append(np.linspace(lo, hi, GRID_POINTS), 0.0), 4))
     hits = np.where(never_seen[None, :], grid[:, None] > steps[None, :], grid[:, None] <= steps[None, :])
     hr = hits.mean(axis=1)
     hr_new = hits[:, never_seen].mean(axis=1) if never_seen.any() else np.zeros(len(grid))
@@ -67,8 +70,9 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
     pool = np.flatnonzero(ok) if ok.any() else np.arange(len(grid))
     # Best overall HR@10 in the pool; among equals, the offset closest to 0 (the trained scores).
     best = max(pool, key=lambda k: (hr[k], -abs(grid[k])))
-    return NewItemCalibration(list(OFFSETS), [round(float(v), 5) for v in hr], [round(float(v), 5) for v in hr_new],
-                              OFFSETS[best], target, bool(ok.any()), len(queries), int(never_seen.sum()))
+    return NewItemCalibration([float(g) for g in grid], [round(float(v), 5) for v in hr],
+                              [round(float(v), 5) for v in hr_new], float(grid[best]), target, bool(ok.any()),
+                              len(queries), int(never_seen.sum()))
 
 
 def hit_steps(base: np.ndarray, new: np.ndarray, target: np.ndarray, k: int = 10) -> np.ndarray:

@@ -63,7 +63,8 @@ class TrainConfig(StrictModel):
     # Encoder fine-tuning (two-stage, joint): only the top N transformer layers learn (0 = none, -1 = all).
     finetune_layers: int = Field(default=2, ge=-1)
     encoder_lr: float = Field(default=3e-5, gt=0)
-    # two-stage: contrastive steps on train co-purchase pairs, in-batch negatives, InfoNCE temperature.
+    # two-stage: contrastive steps on co-purchase pairs of the evidence window (never the supervision
+    # baskets, whose targets the GNN must not find pre-learnt in its features), in-batch negatives, temperature.
     contrastive_steps: int = Field(default=300, ge=0)
     contrastive_batch: int = Field(default=64, ge=2)
     temperature: float = Field(default=0.05, gt=0)

@@ -20,7 +20,7 @@ from graphassoc.model.net import HybridNet, bag
 from graphassoc.runs import Run
 from graphassoc.text.config import TextConfig
 from graphassoc.text.encoder import encode_texts
-from graphassoc.model.training import FORMAT
+from graphassoc.model.training import FORMAT, rank_key
 
 # At scoring time the model reads every basket before the test cut (the protocol allows train + valid).
 DEPLOY_EVIDENCE = ("train", "valid")
@@ -145,7 +145,7 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
     if not modes:
         raise UsageError(f"no trained model in '{run.path / 'model'}'; run `graphassoc train {run.path}` first")
     if mode is None:
-        mode = max(modes, key=lambda m: _valid_hr(run.path / "model" / m))
+        mode = max(modes, key=lambda m: _valid_rank(run.path / "model" / m))
     if mode not in modes:
         raise UsageError(f"no trained mode '{mode}' in '{run.path / 'model'}'; trained: {', '.join(modes)}")
     directory = run.path / "model" / mode / f"model-{which}"
@@ -158,9 +158,9 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
     return TrainedModel(run, directory, meta, evidence)
 
 
-def _valid_hr(mode_dir: Path) -> float:
+def _valid_rank(mode_dir: Path) -> tuple[bool, float]:
+    """The order early stopping uses (graphassoc/model/training.py), read from the mode's summary."""
     try:
-        valid = ck.read_json(mode_dir / "summary.json")["valid"]
-        return float(valid.get("select", valid["hr@10"]))  # the figure early stopping compared
+        return rank_key(ck.read_json(mode_dir / "summary.json")["valid"])
     except (OSError, KeyError, ValueError, TypeError):
-        return -1.0
+        return False, -1.0

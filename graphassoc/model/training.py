@@ -77,7 +77,7 @@ class Data:
     context: Any  # basket x item CSR: evidence while training (earlier train baskets)
     supervision: list[np.ndarray]  # later train baskets (targets while training)
     train_all: Any  # CSR of all train baskets: evidence for validation
-    train_lists: list[np.ndarray]
+    context_lists: list[np.ndarray]  # the evidence window's baskets: what encoder fine-tuning may learn from
     valid: Queries
     calibration: Queries  # valid baskets under train.calibration_draws hidden-item draws (new-item offset)
     train_fingerprint: str  # of the train basket ids: compare's leakage check reads it from config.json
@@ -100,10 +100,9 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     if len(valid) == 0:
         raise UsageError("the run has no validation baskets with >= 2 items, needed for early stopping; "
                          "rebuild it with split.valid_start or split.valid_fraction set")
-    train_lists = basket_indices(train, index)
     return Data(items, index, item_texts(items, cfg.text), basket_matrix(context, index, items.height),
                 [b for b in basket_indices(later, index) if len(b) >= 2],
-                basket_matrix(train, index, items.height), train_lists, valid,
+                basket_matrix(train, index, items.height), basket_indices(context, index), valid,
                 concat_queries([valid, *(leave_one_out(baskets, index, "valid", vseed + d)
                                          for d in range(1, cfg.train.calibration_draws))]),
                 baskets_fingerprint(train["basket_id"].to_list()))
@@ -207,7 +206,8 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Data
     """Set the new-item offset on validation, then leave-one-out metrics on valid baskets at that offset.
 
     Full catalogue, query items excluded (the compare protocol). `select` is what early stopping
-    compares: the overall HR@10 of the chosen offset over all calibration draws.
+    compares (with whether the offset reached train.new_item_hr): the overall HR@10 of the chosen
+    offset over all calibration draws.
     """
     net.eval()
     net.new_offset.zero_()
@@ -228,7 +228,8 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Data
     never_seen = ~ev.seen.cpu().numpy()[data.valid.target]
     out["hr@10_never_seen"] = round(float(m["hr@10"][never_seen].mean()), 5) if never_seen.any() else None
     k = cal.offsets.index(cal.chosen)
-    out.update({"new_item_offset": cal.chosen, "select": cal.hr10[k], "select_never_seen": cal.hr10_never_seen[k]})
+    out.update({"new_item_offset": cal.chosen, "select": cal.hr10[k], "select_never_seen": cal.hr10_never_seen[k],
+                "new_item_target_met": cal.target_met})
     return out, cal
 
 
@@ -324,7 +325,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
                 progress(f"stage 1: contrastive fine-tuning of the encoder ({t.contrastive_steps} steps)")
                 encoder = load_encoder(cfg.text, device, fresh=True)
                 contrastive_losses = contrastive_finetune(
-                    encoder, data.texts, data.train_lists, t, cfg.text.max_length, np.random.default_rng([seed, 7]),
+                    encoder, data.texts, data.context_lists, t, cfg.text.max_length, np.random.default_rng([seed, 7]),
                     on_step=lambda s, loss: on_step and on_step({"phase": "contrastive", "step": s + 1,
                                                                  "steps": t.contrastive_steps, "loss": loss}))
                 tmp = ck.fresh_tmp(enc_dir)
@@ -427,7 +428,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
             on_step({"phase": "epoch", **record})
         save_model(work / "model-last", net, feats.cache, saved_encoder, model_meta(epoch + 1, metrics))
         calibration.save(work / "model-last")
-        if state["best"] is None or metrics["select"] > state["best"]["select"]:
+        if state["best"] is None or rank_key(metrics) > rank_key(state["best"]):
             state["best"], state["best_epoch"], state["bad_epochs"] = metrics, epoch + 1, 0
             shutil.rmtree(work / "model-best", ignore_errors=True)
             shutil.copytree(work / "model-last", work / "model-best")
@@ -454,6 +455,11 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
         write_parquet(model_root / "related.parquet", load_model(run.path, name).related(t.related_k))
         update_meta(run.path, timings={f"train:{name}": {"seconds": round(result.seconds, 3), "peak_rss_mb": peak_rss_mb()}})
     return result
+
+
+def rank_key(metrics: dict[str, Any]) -> tuple[bool, float]:
+    """Early stopping's order: an epoch that reaches train.new_item_hr beats one that does not, then HR@10."""
+    return bool(metrics.get("new_item_target_met")), float(metrics["select"])
 
 
 def _diff_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> str:
