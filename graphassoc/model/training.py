@@ -233,12 +233,6 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Data
     return out, cal
 
 
-def text_of(model_dir: Path, device: torch.device) -> torch.Tensor | None:
-    """The item text features saved with a model (joint mode: those of its epoch)."""
-    path = model_dir / "item_text.safetensors"
-    return ck.load_tensors(path, device)["text"] if path.is_file() else None
-
-
 def _examples(baskets: list[np.ndarray], per_basket: int, rng: np.random.Generator) -> list[tuple[int, int]]:
     out = []
     for b, items in enumerate(baskets):
@@ -389,6 +383,9 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
             torch.manual_seed(seed * 1000 + epoch)
         losses = state.get("epoch_losses", []) if state["step_in_epoch"] else []
         net.train()
+        # The offset set on validation is for scoring only: left in, the softmax would learn to cancel it
+        # (the new-item bias drifting down, the offset up, epoch after epoch).
+        net.new_offset.zero_()
         for step in range(state["step_in_epoch"], steps_per_epoch):
             batch = examples[step * t.batch_size:(step + 1) * t.batch_size]
             if not batch:
