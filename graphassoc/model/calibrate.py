@@ -40,15 +40,17 @@ class NewItemCalibration:
 
 
 def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: np.ndarray, queries: Queries,
-                        target: float | None, chunk: int = 1024) -> NewItemCalibration:
+                        pos: np.ndarray, target: float | None, chunk: int = 1024) -> NewItemCalibration:
     """Sweep the offset added to new items' scores; `scores` gives (n_queries, n_items) with the offset at 0.
 
     Exact and cheap: with query items excluded, each query's hit is a step in the offset d. A target
     with history stays in the top 10 while d <= its score minus the k-th best new item's score (k =
     the slots its own side leaves); a new target enters once d > the k-th best other item's score
     minus its own. One pass over the scores gives every query's step; the sweep only compares.
-    Exact but for score ties, which the protocol breaks by popularity; the metrics reported for the
-    chosen offset are recomputed by the protocol itself (graphassoc/model/training.py, validate).
+    Ties on the target's own side are broken by `pos`, as the protocol does (a model without text
+    scores all new items alike: counting those ties as misses or hits decides everything). Ties
+    across the sides happen at isolated offsets only; the metrics reported for the chosen offset are
+    recomputed by the protocol itself (graphassoc/model/training.py, validate).
     """
     never_seen = new[queries.target]
     steps = np.empty(len(queries))
@@ -57,7 +59,7 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
         base = scores(part).astype(np.float64)
         rows = np.repeat(np.arange(len(part)), [len(q) for q in part])
         base[rows, np.concatenate(part)] = -np.inf
-        steps[start:start + len(part)] = hit_steps(base, new, queries.target[start:start + len(part)])
+        steps[start:start + len(part)] = hit_steps(base, new, queries.target[start:start + len(part)], pos)
     # HR@10 only changes at a step: sweep the span of the finite steps (the trained new-item bias may sit
     # anywhere), GRID_POINTS offsets, and 0 (the trained scores) among them.
     finite = steps[np.isfinite(steps)]
@@ -75,7 +77,7 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
                               len(queries), int(never_seen.sum()))
 
 
-def hit_steps(base: np.ndarray, new: np.ndarray, target: np.ndarray, k: int = 10) -> np.ndarray:
+def hit_steps(base: np.ndarray, new: np.ndarray, target: np.ndarray, pos: np.ndarray, k: int = 10) -> np.ndarray:
     """Per query, the offset d where its target's top-k hit flips: hit iff d <= step (target with history)
     or d > step (new target). -inf / +inf: never / always in the top k whatever d."""
     rows = np.arange(len(target))
@@ -83,7 +85,8 @@ def hit_steps(base: np.ndarray, new: np.ndarray, target: np.ndarray, k: int = 10
     target_new = new[target]
     same_side = np.where(target_new[:, None] == new[None, :], base, -np.inf)
     other_side = np.where(target_new[:, None] != new[None, :], base, -np.inf)
-    left = k - (same_side > own[:, None]).sum(axis=1)  # top-k slots left for the other side
+    ahead = (same_side > own[:, None]) | ((same_side == own[:, None]) & (pos[None, :] < pos[target][:, None]))
+    left = k - ahead.sum(axis=1)  # top-k slots left for the other side
     top = -np.sort(np.partition(-other_side, k - 1, axis=1)[:, :k], axis=1)  # the other side's k best, best first
     kth = np.where(left >= 1, top[rows, np.clip(left - 1, 0, k - 1)], np.inf)
     # With history: the left-th best new item (score + d) must not beat it. New: it must beat that many others.

@@ -219,7 +219,7 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Data
             with autocast(device):
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
-        cal = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, target)
+        cal = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target)
         net.new_offset.fill_(cal.chosen)
         ranking = evaluate(score, data.valid, pos)
     net.train()

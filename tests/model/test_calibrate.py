@@ -36,20 +36,35 @@ def test_steps_match_reranking_at_every_offset(seed: int) -> None:
     base = scores.copy()
     for row, q in enumerate(queries.query):
         base[row, q] = -np.inf
-    steps = hit_steps(base, new, queries.target)
-    pos = np.arange(len(new))
+    pos = np.random.default_rng(seed).permutation(len(new))  # the protocol's tie-break order
+    steps = hit_steps(base, new, queries.target, pos)
     never_seen = new[queries.target]
     for offset in (-3.0, -1.3, -0.4, 0.0, 0.45, 1.1, 2.9):
         expected = _brute_force_hits(scores, new, queries, offset, pos)
         got = np.where(never_seen, offset > steps, offset <= steps)
-        # Ties between the sides are the one place the two may differ (offset exactly at a step).
+        # Ties across the sides are the one place the two may differ (an offset exactly at a step).
         assert (got == expected).mean() >= 0.98, (offset, np.flatnonzero(got != expected))
+
+
+def test_new_items_scored_alike_are_ranked_by_the_tie_break() -> None:
+    # A model without text gives every new item one score: the tie-break decides, as in the protocol.
+    new, queries, scores = _random_case(11, n_queries=120)
+    scores[:, new] = 0.25
+    base = scores.copy()
+    for row, q in enumerate(queries.query):
+        base[row, q] = -np.inf
+    pos = np.random.default_rng(1).permutation(len(new))
+    steps = hit_steps(base, new, queries.target, pos)
+    for offset in (-2.0, 0.1, 0.7, 5.0):
+        expected = _brute_force_hits(scores, new, queries, offset, pos)
+        got = np.where(new[queries.target], offset > steps, offset <= steps)
+        assert (got == expected).all(), offset
 
 
 def test_calibration_reaches_the_target_and_keeps_the_best_overall(tmp_path: Path) -> None:
     new, queries, scores = _random_case(3, n_queries=200)
-    cal = calibrate_new_items(lambda part: scores[[int(b) for b in _ids(queries, part)]], new, queries, target=0.5)
     pos = np.arange(len(new))
+    cal = calibrate_new_items(lambda part: scores[[int(b) for b in _ids(queries, part)]], new, queries, pos, target=0.5)
     k = cal.offsets.index(cal.chosen)
     assert cal.target_met and cal.hr10_never_seen[k] >= 0.5
     assert cal.hr10[k] == max(h for h, n in zip(cal.hr10, cal.hr10_never_seen) if n >= 0.5)
@@ -62,7 +77,7 @@ def test_calibration_reaches_the_target_and_keeps_the_best_overall(tmp_path: Pat
     base = scores.copy()
     for row, q in enumerate(queries.query):
         base[row, q] = -np.inf
-    steps = hit_steps(base, new, queries.target)
+    steps = hit_steps(base, new, queries.target, pos)
     never_seen = new[queries.target]
     assert cal.hr10_never_seen[-1] == pytest.approx((steps[never_seen] < np.inf).mean(), abs=1e-5)
     cal.save(tmp_path)
@@ -71,7 +86,8 @@ def test_calibration_reaches_the_target_and_keeps_the_best_overall(tmp_path: Pat
 
 def test_unreachable_target_falls_back_to_the_best_overall() -> None:
     new, queries, scores = _random_case(5)
-    cal = calibrate_new_items(lambda part: scores[[int(b) for b in _ids(queries, part)]], new, queries, target=1.01)
+    cal = calibrate_new_items(lambda part: scores[[int(b) for b in _ids(queries, part)]], new, queries,
+                              np.arange(len(new)), target=1.01)
     assert not cal.target_met
     assert cal.hr10[cal.offsets.index(cal.chosen)] == max(cal.hr10)
     assert 0.0 in cal.offsets and cal.offsets == sorted(cal.offsets)
