@@ -2,8 +2,8 @@
 
 The softmax objective fits which item comes next; it does not decide how many brand-new products
 a top 10 should show. Each new item in a list takes a slot from an item with history, so HR@10 on
-new-product targets is bought with HR@10 on the others. After training, the offset is swept on the
-validation queries (several hidden-item draws, as the few new-product targets of one draw are a
+new-product targets is bought with HR@10 on the others. After each epoch, the offset is swept on
+the validation queries (several hidden-item draws, as the few new-product targets of one draw are a
 noisy guide) and the trade-off is saved as newness.json and newness.png. The offset kept is the one
 with the best overall HR@10 among those whose never-seen HR@10 reaches `train.new_item_hr`
 (none set, or none reaching it: the best overall HR@10).
@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from graphassoc.evaluate.protocol import Queries
+from graphassoc.evaluate.protocol import Queries, exclude_query_items
 from graphassoc.runs import write_json
 
 GRID_POINTS = 1001
@@ -56,9 +56,7 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
     steps = np.empty(len(queries))
     for start in range(0, len(queries), chunk):
         part = queries.query[start:start + chunk]
-        base = scores(part).astype(np.float64)
-        rows = np.repeat(np.arange(len(part)), [len(q) for q in part])
-        base[rows, np.concatenate(part)] = -np.inf
+        base = exclude_query_items(scores(part).astype(np.float64), part)
         steps[start:start + len(part)] = hit_steps(base, new, queries.target[start:start + len(part)], pos)
     # HR@10 only changes at a step: sweep the span of the finite steps (the trained new-item bias may sit
     # anywhere), GRID_POINTS offsets, and 0 (the trained scores) among them.

@@ -109,10 +109,8 @@ class TrainedModel:
                     s = s + self.net.log_alpha.exp() * self.net.ease_weight(self.evidence) * (w @ self.evidence.ease[neighbours[row]])
                 # The text is a new product: a one-item query that is all new (frac_new = 1, its own similarity
                 # is both the max over the query and over the query's new items).
-                new = (~self.evidence.seen).float()
                 sim = vecs[row] @ self.text.T
-                b = self.net.item_bias
-                s = s + (self.net.log_max_scale.exp() * sim + b[3] * sim + b[2]) * new + self.net.bias(self.evidence)
+                s = s + self.net.newness(torch.ones(1), sim, sim, (~self.evidence.seen).float()) + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
 

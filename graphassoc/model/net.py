@@ -98,16 +98,26 @@ class HybridNet(nn.Module):
         """(n_queries, n) scores for queries given as flattened item indices + offsets (embedding_bag layout)."""
         scores = self.tower(F.embedding_bag(flat, h, offsets, mode="mean"), h, ev)
         new = (~ev.seen).to(scores.dtype)
+        frac_new = F.embedding_bag(flat, new.unsqueeze(1), offsets, mode="mean")  # (n_queries, 1)
+        nearest = nearest_new = None
         if ev.text_sim is not None:
             nearest = F.embedding_bag(flat, ev.text_sim, offsets, mode="max")
             nearest_new = F.embedding_bag(flat, ev.text_sim * new.unsqueeze(1), offsets, mode="max")
-            scores = scores + (self.log_max_scale.exp() * nearest + self.item_bias[3] * nearest_new) * new
+        scores = scores + self.newness(frac_new, nearest, nearest_new, new)
         if ev.ease is not None:
             lengths = torch.diff(offsets, append=offsets.new_tensor([flat.numel()])).clamp(min=1).to(scores.dtype)
             ease = F.embedding_bag(flat, ev.ease, offsets, mode="sum") / lengths.sqrt().unsqueeze(1)
             scores = scores + self.log_alpha.exp() * self.ease_weight(ev) * ease
-        frac_new = F.embedding_bag(flat, new.unsqueeze(1), offsets, mode="mean")  # (n_queries, 1)
-        return scores + self.bias(ev) + self.item_bias[2] * frac_new * new
+        return scores + self.bias(ev)
+
+    def newness(self, frac_new: torch.Tensor, nearest: torch.Tensor | None, nearest_new: torch.Tensor | None,
+                new: torch.Tensor) -> torch.Tensor:
+        """The query-dependent terms of new items: share of new items in the query, max text similarity
+        to its items and to its new items (None without text)."""
+        terms = self.item_bias[2] * frac_new
+        if nearest is not None:
+            terms = terms + self.log_max_scale.exp() * nearest + self.item_bias[3] * nearest_new
+        return terms * new
 
     def ease_weight(self, ev: Evidence) -> torch.Tensor:
         """c_j: the EASE term's per-item weight, larger for items with a short history."""
