@@ -59,7 +59,7 @@ class TuneResult:
 
 def tune(run_dir: str | Path, cfg: Config, space: dict[str, list[Any]], trials: int, method: str = "random",
          progress: Progress = lambda _m: None, overwrite: bool = False) -> TuneResult:
-    """Train one model per trial into RUN/tune/ (never RUN/model/) and rank them by validation HR@10."""
+    """Train one model per trial into RUN/tune/ (never RUN/model/) and rank them as early stopping ranks epochs."""
     from graphassoc.model.training import train
 
     run = Run(run_dir, "items.parquet", "baskets.parquet", "graph/edges.parquet")
@@ -80,7 +80,8 @@ def tune(run_dir: str | Path, cfg: Config, space: dict[str, list[Any]], trials: 
                          **{f"valid_{k}": v for k, v in result.best.items()}, "best_epoch": result.best_epoch,
                          "seconds": round(result.seconds, 1)})
             shutil.rmtree(tmp / "trials" / f"trial-{i + 1}" / "model-last", ignore_errors=True)
-        table = pl.DataFrame(rows).sort("valid_select", descending=True)  # what early stopping compares
+        # The order early stopping uses (training.rank_key): reaching train.new_item_hr first, then HR@10.
+        table = pl.DataFrame(rows).sort(["valid_new_item_target_met", "valid_select"], descending=True)
         best_trial = int(table["trial"][0]) - 1
         result = TuneResult(table, configs[best_trial][0], configs[best_trial][1])
         result.save(tmp)

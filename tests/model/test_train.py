@@ -254,7 +254,8 @@ def test_tune_grid_writes_results_and_best_config(tiny_run: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     table = pl.read_csv(tiny_run / "tune" / "results.csv")
     assert table.height == 2 and set(table["train.hidden"].to_list()) == {8, 16}
-    assert table["valid_hr@10"].to_list() == sorted(table["valid_hr@10"].to_list(), reverse=True)
+    keys = list(zip(table["valid_new_item_target_met"].to_list(), table["valid_select"].to_list()))
+    assert keys == sorted(keys, reverse=True)  # ranked as early stopping ranks epochs
     from graphassoc.config import load_config
 
     best = load_config(str(tiny_run / "tune" / "best.yaml"))
