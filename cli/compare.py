@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors, live_progress
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 
 
 def headline_table(result) -> Table:  # result: graphassoc.evaluate.compare.CompareResult

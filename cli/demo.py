@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from graphassoc.cli._common import console, friendly_errors
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 
 
 @app.command("demo")

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 
 
 @app.command("export")

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from graphassoc.cli._common import console, friendly_errors
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 from graphassoc.registry import REGISTRIES, load_registry
 
 

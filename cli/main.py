@@ -1,19 +1,19 @@
-"""Entry point: `graphassoc COMMAND`. Commands live one per module and register themselves on `app`."""
+"""Entry point: `graphassoc COMMAND`. Commands live one per module and register themselves on cli/_app.py's `app`."""
 
 from __future__ import annotations
 
-import typer
+from graphassoc.cli._app import app
 
-app = typer.Typer(
-    name="graphassoc",
-    help="Product association analysis: exact rules, co-purchase graphs, a BERT+GNN hybrid model.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Importing a command module registers its commands on `app`. One line per command module, here only.
+from graphassoc.cli import build_graph  # noqa: F401
+from graphassoc.cli import compare  # noqa: F401
+from graphassoc.cli import demo  # noqa: F401
+from graphassoc.cli import export  # noqa: F401
+from graphassoc.cli import ls  # noqa: F401
+from graphassoc.cli import recommend  # noqa: F401
+from graphassoc.cli import train  # noqa: F401
 
-# Importing a command module registers its commands on `app`.
-from graphassoc.cli import build_graph, compare, demo, export, ls, recommend, train  # noqa: E402,F401
+__all__ = ["app", "main"]
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphassoc.cli._common import console, friendly_errors
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 from graphassoc.errors import UsageError
 
 

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
-from graphassoc.cli.main import app
+from graphassoc.cli._app import app
 
 
 def _config(run_dir: Path, config: Optional[str], set_: Optional[list[str]], mode: Optional[str]):

@@ -14,7 +14,17 @@ T = TypeVar("T")
 @dataclass
 class Registry(Generic[T]):
     kind: str
+    # Modules whose import registers entries, imported on the first lookup (in this order, which is
+    # the listing's): the registry never imports them at its own import time, as they import it.
+    modules: tuple[str, ...] = ()
     _entries: dict[str, tuple[T, str]] = field(default_factory=dict)
+    _loaded: bool = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            for module in self.modules:
+                importlib.import_module(module)
+            self._loaded = True
 
     def register(self, name: str, description: str = "") -> Callable[[T], T]:
         def decorator(obj: T) -> T:
@@ -26,17 +36,21 @@ class Registry(Generic[T]):
         return decorator
 
     def get(self, name: str) -> T:
+        self._load()
         if name not in self._entries:
             raise UsageError(f"unknown {self.kind} '{name}'; valid: {', '.join(self.names())}")
         return self._entries[name][0]
 
     def names(self) -> list[str]:
+        self._load()
         return list(self._entries)
 
     def describe(self) -> list[tuple[str, str]]:
+        self._load()
         return [(name, desc) for name, (_, desc) in self._entries.items()]
 
     def __contains__(self, name: object) -> bool:
+        self._load()
         return name in self._entries
 
 

@@ -11,10 +11,9 @@ from typing import Callable
 from graphassoc.registry import Registry
 
 Exporter = Callable[..., dict[str, int]]
-EXPORTERS: Registry[Exporter] = Registry("exporter")
-
-# Importing the format modules registers them; they import EXPORTERS from here, defined above.
-# (in this order: `graphassoc ls exporters` and "all" list them so).
-from graphassoc.export import rdf, graphs, neo4j, pykeen, parquet  # noqa: E402,F401,I001
+# Each format module registers its exporters on import; they are imported on the first lookup
+# (in this order: `graphassoc ls exporters` and "all" list them so), as they import EXPORTERS.
+EXPORTERS: Registry[Exporter] = Registry("exporter", modules=tuple(
+    f"graphassoc.export.{name}" for name in ("rdf", "graphs", "neo4j", "pykeen", "parquet")))
 
 __all__ = ["EXPORTERS", "Exporter"]

@@ -59,6 +59,7 @@ def test_a_failing_exporter_leaves_nothing_behind(run_dir: Path, monkeypatch: py
         (out_dir / "half.csv").write_text("half")
         raise RuntimeError("disk full")
 
+    assert "neo4j" in EXPORTERS  # loads the formats now, so that loading them later cannot undo the patch
     monkeypatch.setitem(EXPORTERS._entries, "neo4j", (broken, "broken"))
     with pytest.raises(RuntimeError):
         export(run_dir, "neo4j")
