@@ -60,7 +60,7 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
     cfg = cfg.model_copy(update={"seed": seed})
     seed_everything(seed)
     timings = Timings()
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, kind="run") as tmp:
         with timings.stage("ingest"):
             progress("reading transactions")
             lines = read_transactions(transactions, cfg.data)

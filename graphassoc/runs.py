@@ -21,6 +21,16 @@ import polars as pl
 from graphassoc.errors import UsageError
 
 PARTIAL = ".partial-"
+# Written into every directory the package makes as a whole: --overwrite replaces only those.
+MARKER = ".graphassoc"
+# What directories of each kind held before the marker existed: recognised as the package's own.
+LEGACY: dict[str, list[tuple[str, ...]]] = {
+    "run": [("meta.json", "config.yaml", "baskets.parquet")],
+    "compare": [("metrics.json", "report.html")],
+    "export": [("export.json",)],
+    "tune": [("results.csv",)],
+    "model": [("config.json", "model.safetensors"), ("model-best",), ("model-last",), ("state.json",)],
+}
 VERSIONED = ["graphassoc", "polars", "numpy", "scipy", "mlxtend", "pyfim", "torch", "torch-geometric",
              "transformers", "networkx", "rdflib"]
 
@@ -61,16 +71,37 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a hidden temp sibling of `path` to write; it becomes `path` only if the block succeeds.
+
+    The temp name keeps the suffix (numpy and matplotlib pick the format from it). A failed or
+    killed write leaves `path` as it was: never truncated, never half-written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"'{path}' is a directory; give a file path, e.g. '{path / ('out' + path.suffix)}'")
+    tmp = path.with_name(f".{path.stem}{PARTIAL}{os.getpid()}{path.suffix}")
+    try:
+        tmp.touch()
+    except OSError as err:
+        raise UsageError(f"cannot write '{path}' ({err.strerror}); choose a location you can write to") from None
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def write_parquet(path: Path, df: pl.DataFrame) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    df.write_parquet(tmp)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        df.write_parquet(tmp)
 
 
 @dataclass
@@ -86,27 +117,44 @@ class Timings:
         self.stages[name] = {"seconds": round(time.perf_counter() - start, 3), "peak_rss_mb": peak_rss_mb()}
 
 
-@contextlib.contextmanager
-def atomic_dir(final: Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a hidden sibling directory to fill; it becomes `final` only if the block succeeds.
+def write_marker(directory: Path, kind: str) -> None:
+    """Sign a directory the package made as a whole, so that --overwrite may later replace it."""
+    write_json(Path(directory) / MARKER, {"kind": kind, "version": metadata.version("graphassoc"),
+                                          "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
-    An interrupted or failed run leaves no directory that looks complete (a stale `.partial-*`
-    sibling at most, removed on the next run). With overwrite, the old directory is replaced only
-    after the new one is complete.
-    """
-    final = Path(final)
-    if final.exists() and not overwrite:
-        raise UsageError(f"'{final}' already exists; choose another --out or pass --overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f".{final.name}{PARTIAL}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+def made_by_us(directory: Path) -> str | None:
+    """The kind of graphassoc directory this is (run, compare, export, model...), or None if it is not one."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return str(json.loads((directory / MARKER).read_text())["kind"])
+    for kind, signatures in LEGACY.items():  # made before the marker existed
+        if any(all((directory / name).exists() for name in files) for files in signatures):
+            return kind
+    return None
+
+
+def check_replaceable(final: Path, kind: str) -> None:
+    """Refuse, in one line, to replace a directory the package did not make as a `kind` (user data)."""
+    found = made_by_us(final)
+    if found == kind or (final.is_dir() and not any(final.iterdir())):  # ours, or empty: nothing to lose
+        return
+    what = f"a graphassoc {found} directory (not {kind})" if found else (
+        "not a directory" if not final.is_dir() else f"not made by graphassoc (it has no {MARKER} marker)")
+    raise UsageError(f"'{final}' already exists and is {what}: graphassoc replaces only what it made, even with "
+                     f"--overwrite; choose a new --out, e.g. --out {free_name(final)}")
+
+
+def free_name(path: Path) -> Path:
+    """The first of PATH-2, PATH-3, ... that does not exist: a --out to suggest."""
+    return next(p for i in range(2, 10**6) if not (p := path.with_name(f"{path.name}-{i}")).exists())
+
+
+def replace_dir(tmp: Path, final: Path, kind: str | None = None) -> None:
+    """Sign the complete directory `tmp` and move it to `final`; an old `final` goes only once the new one is there."""
+    write_marker(tmp, kind or final.name)
     if final.exists():
         old = final.parent / f".{final.name}{PARTIAL}old-{os.getpid()}"
         os.replace(final, old)
@@ -116,15 +164,50 @@ def atomic_dir(final: Path, overwrite: bool = False) -> Iterator[Path]:
         os.replace(tmp, final)
 
 
+@contextlib.contextmanager
+def atomic_dir(final: Path, overwrite: bool = False, kind: str | None = None) -> Iterator[Path]:
+    """Yield a hidden sibling directory to fill; it becomes `final` only if the block succeeds.
+
+    An interrupted or failed run leaves no directory that looks complete (a stale `.partial-*`
+    sibling at most, removed on the next run). With overwrite, the old directory is replaced only
+    after the new one is complete, and only if the package made it as a `kind` directory (default:
+    final's name, e.g. compare, tune): never a user's own folder.
+    """
+    final = Path(final)
+    kind = kind or final.name
+    if final.exists():
+        check_replaceable(final, kind)
+        if not overwrite:
+            raise UsageError(f"'{final}' already exists; choose another --out or pass --overwrite")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        for stale in final.parent.glob(f".{final.name}{PARTIAL}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
+        tmp.mkdir()
+    except OSError as err:
+        raise UsageError(f"cannot create '{final}' ({err.strerror}: '{err.filename}'); "
+                         "choose a location in a folder you can write to") from None
+    try:
+        yield tmp
+        replace_dir(tmp, final, kind)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def require_run(run_dir: Path, *needed: str) -> Path:
     """Check that a run directory holds the artifacts a stage reads; one clear line when it does not."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UsageError(f"run directory '{run_dir}' does not exist; create it with `graphassoc build-graph --out {run_dir}`")
     missing = [n for n in needed if not (run_dir / n).exists()]
+    if missing and made_by_us(run_dir) != "run":  # never advise --overwrite on a folder that is not a run
+        raise UsageError(f"'{run_dir}' is not a run directory (it lacks {', '.join(missing)}); make one with "
+                         f"`graphassoc build-graph -t TRANSACTIONS --out {free_name(run_dir)}` and pass that")
     if missing:
         raise UsageError(f"run directory '{run_dir}' lacks {', '.join(missing)}; "
-                         f"rerun `graphassoc build-graph --out {run_dir} --overwrite`")
+                         f"rebuild it with `graphassoc build-graph -t TRANSACTIONS --out {run_dir} --overwrite`")
     return run_dir
 
 

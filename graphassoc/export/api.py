@@ -10,7 +10,7 @@ from graphassoc.errors import UsageError
 from graphassoc.export.config import ExportConfig
 from graphassoc.export.registry import EXPORTERS
 from graphassoc.export.tables import ExportTables, load_tables
-from graphassoc.runs import Timings, atomic_dir, update_meta, write_json
+from graphassoc.runs import Timings, atomic_dir, check_replaceable, update_meta, write_json
 
 ALL = "all"
 MANIFEST = "export.json"
@@ -64,14 +64,16 @@ def export(run_dir: str | Path, fmt: str, out: str | Path | None = None, cfg: Ex
     run_dir = Path(run_dir)
     cfg = cfg or ExportConfig()
     targets = _targets(run_dir, fmt, Path(out) if out is not None else None)
-    taken = [str(p) for p in targets.values() if p.exists()]
-    if taken and not overwrite:  # checked for every format before anything is written
+    taken = [p for p in targets.values() if p.exists()]
+    for folder in taken:  # checked for every format before anything is written
+        check_replaceable(folder, "export")
+    if taken and not overwrite:
         raise UsageError(f"'{taken[0]}' already exists; choose another --out or pass --overwrite")
     tables = load_tables(run_dir, cfg)
     result = ExportResult(run_dir=run_dir, config=cfg, counts=_counts(tables))
     timings = Timings()
     for name, target in targets.items():
-        with atomic_dir(target, overwrite=overwrite) as tmp:
+        with atomic_dir(target, overwrite=overwrite, kind="export") as tmp:
             with timings.stage(name):
                 result.files[name] = EXPORTERS.get(name)(tables, tmp, cfg)
             result.timings[name] = timings.stages[name]

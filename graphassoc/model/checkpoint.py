@@ -11,14 +11,14 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from graphassoc import runs
+
 
 def replace_dir(tmp: Path, final: Path) -> None:
-    """Move a complete temp directory into place; the old one goes only once the new one is there."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    """Move a complete temp directory into place (runs.replace_dir), never over a directory the package did not make."""
     if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
+        runs.check_replaceable(final, "model")
+    runs.replace_dir(tmp, final, "model")
 
 
 def fresh_tmp(final: Path) -> Path:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from graphassoc.data.config import StrictModel
 
@@ -16,6 +17,7 @@ class TrainConfig(StrictModel):
     # auto = CUDA when present (bf16 autocast), else CPU; cuda with no GPU is an error, not a fallback.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Where the mode is saved (RUN/model/<name>/); None = the mode name, or "no-text" when use_text is off.
+    # It is a path component, so a plain folder name: no separator, no `..`, not hidden.
     name: str | None = None
     # Text embeddings as GNN input. Off = the "GNN without text" baseline (id embeddings only).
     use_text: bool = True
@@ -81,3 +83,10 @@ class TrainConfig(StrictModel):
     # related.parquet: top-K related items per catalogue item.
     related_k: int = Field(default=10, ge=1)
     validation_seed: int | None = None  # seed of the leave-one-out draw on valid; None = the run's seed
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+            raise ValueError("must be a plain folder name (letters, digits, '.', '_', '-'; no '/', '\\' or '..'), e.g. joint-2")
+        return value

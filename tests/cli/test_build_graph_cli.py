@@ -19,7 +19,8 @@ def _run(args: list[str]):
 
 def _assert_clean_failure(result, text: str, code: int, pattern: str, out: Path) -> None:
     assert result.exit_code == code, text
-    assert "Traceback" not in text and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in text
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert pattern in " ".join(text.split()), text
     assert not out.exists()
     assert not list(out.parent.glob(f".{out.name}.partial-*"))

@@ -38,10 +38,20 @@ def test_a_clean_run_passes_and_says_what_it_checked(clean_run):
 
 def test_a_duplicate_of_a_test_basket_in_train_fires(run_copy):
     baskets = pl.read_parquet(run_copy / "baskets.parquet")
-    test_row = baskets.filter(pl.col("split") == "test").head(1)
+    # The earliest test basket: its copy is not later than the first test basket, so only the duplicate check can fire.
+    test_row = baskets.filter(pl.col("split") == "test").sort("timestamp").head(1)
     planted = pl.concat([baskets, test_row.with_columns(pl.lit("COPY").alias("basket_id"), pl.lit("train").alias("split"))])
     planted.write_parquet(run_copy / "baskets.parquet")
-    with pytest.raises(DataError, match="leakage: .*(duplicates|later than)"):
+    with pytest.raises(DataError, match="leakage: 1 test baskets have exact duplicates .* e.g. test .* = COPY"):
+        check(run_copy)
+
+
+def test_a_train_basket_after_the_test_period_fires(run_copy):
+    baskets = pl.read_parquet(run_copy / "baskets.parquet")
+    late = baskets.filter(pl.col("split") == "train").head(1).with_columns(
+        pl.lit("LATE").alias("basket_id"), (pl.col("timestamp") + (baskets["timestamp"].max() - baskets["timestamp"].min())))
+    pl.concat([baskets, late]).write_parquet(run_copy / "baskets.parquet")
+    with pytest.raises(DataError, match="leakage: a train/valid basket .* is later than the first test basket"):
         check(run_copy)
 
 
