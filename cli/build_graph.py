@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors, live_progress
+from graphassoc.cli._common import ConfigOption, SetOption, console, existing_file, friendly_errors, live_progress
 from graphassoc.cli._app import app
 
 
@@ -18,7 +19,7 @@ def print_summary(result, out: Path) -> None:  # result: graphassoc.pipeline.Bui
 
     console.print(quality_table(result.quality))
     s = result.summary
-    table = Table(title=f"Run directory {out}", title_justify="left")
+    table = Table(title=f"Run directory {escape(str(out))}", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
     for split, n in s["baskets"].items():
@@ -47,9 +48,11 @@ def build_graph_command(
     from graphassoc.config import load_config
     from graphassoc.pipeline import build_graph
 
+    existing_file(transactions, "transactions")
+    existing_file(catalog, "catalog")
     cfg = load_config(config, set_)
     start = time.perf_counter()
     with live_progress() as progress:
         result = build_graph(cfg, transactions, catalog, out, overwrite=overwrite, progress=progress)
     print_summary(result, out)
-    console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {out}")
+    console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {escape(str(out))}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors, live_progress
@@ -21,7 +22,7 @@ def headline_table(result) -> Table:  # result: graphassoc.evaluate.compare.Comp
     for name, m in result.metrics.items():
         ci = m["overall"]["intervals"]["hr@10"]
         ns = m["strata"].get("never_seen", {}).get("hr@10")
-        table.add_row(name, f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]", f"{m['overall']['ndcg@10']:.3f}",
+        table.add_row(escape(name), f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]", f"{m['overall']['ndcg@10']:.3f}",
                       f"{m['overall']['mrr']:.3f}", "-" if ns is None or ns != ns else f"{ns:.3f}", f"{m['coverage@10']:.3f}")
     return table
 
@@ -43,6 +44,6 @@ def compare_command(
     with live_progress() as progress:
         result = compare(run_dir, cfg, progress=progress, overwrite=overwrite)
     for name, why in result.skipped.items():
-        console.print(f"[yellow]skipped[/] {name}: {why}")
+        console.print(f"[yellow]skipped[/] {escape(name)}: {escape(why)}", soft_wrap=True)
     console.print(headline_table(result))
-    console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {run_dir / 'compare' / 'report.html'}")
+    console.print(f"[green]done[/] in {time.perf_counter() - start:.1f}s -> {escape(str(run_dir / 'compare' / 'report.html'))}")

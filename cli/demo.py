@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from graphassoc.cli._common import console, friendly_errors
 from graphassoc.cli._app import app
@@ -19,6 +20,6 @@ def demo_command(
     from graphassoc.cli.compare import headline_table
     from graphassoc.demo import run_demo
 
-    result = run_demo(out, log=console.log)
+    result = run_demo(out, log=lambda msg: console.log(escape(msg)))
     console.print(headline_table(result))
-    console.print(f"[green]comparison report:[/] {out / 'compare' / 'report.html'}")
+    console.print(f"[green]comparison report:[/] {escape(str(out / 'compare' / 'report.html'))}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
@@ -40,9 +41,9 @@ def export_command(
     options = {k: v for k, v in {"top_k": top_k, "min_lift": min_lift}.items() if v is not None}
     if options:
         cfg = validate_section(ExportConfig, **{**cfg.model_dump(), **options})  # type: ignore[assignment]
-    with console.status(f"exporting {fmt}"):
+    with console.status(f"exporting {escape(fmt)}"):
         result = export(run_dir, fmt, out=out, cfg=cfg, overwrite=overwrite)
-    table = Table(title=f"Export of {run_dir}", title_justify="left")
+    table = Table(title=f"Export of {escape(str(run_dir))}", title_justify="left")
     for col in ("format", "files (rows; triples for RDF)", "seconds"):
         table.add_column(col, justify="right" if col == "seconds" else "left", overflow="fold")
     for name in result.folders:
@@ -51,4 +52,4 @@ def export_command(
     console.print(table)
     console.print("exported " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items()))
     first = next(iter(result.folders.values()))
-    console.print(f"[green]done[/] -> {first if len(result.folders) == 1 else first.parent}")  # all: one folder per format
+    console.print(f"[green]done[/] -> {escape(str(first if len(result.folders) == 1 else first.parent))}")  # all: one folder per format

@@ -9,15 +9,17 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from graphassoc.cli._common import console, friendly_errors
+from graphassoc.cli._common import console, existing_file, friendly_errors
 from graphassoc.cli._app import app
 from graphassoc.errors import UsageError
 
 
 def result_table(result) -> Table:  # result: graphassoc.recommend.service.RecommendResult
-    table = Table(title=f"{result.method} recommendations for {json.dumps(result.query, ensure_ascii=False)}",
+    # Ids, titles and the query are the shop's data: escaped, so "[red]" or "[/x]" shows as written.
+    table = Table(title=escape(f"{result.method} recommendations for {json.dumps(result.query, ensure_ascii=False)}"),
                   title_justify="left")
     for name, justify in [("#", "right"), ("item", "left"), ("title", "left"), ("score", "right"),
                           ("best rule", "left"), ("conf", "right"), ("lift", "right"), ("baskets", "right"),
@@ -27,14 +29,14 @@ def result_table(result) -> Table:  # result: graphassoc.recommend.service.Recom
         ev = rec.evidence
         rule = ev.rule if ev else None
         table.add_row(
-            str(rec.rank), rec.item_id, rec.title, f"{rec.score:.4g}",
-            f"{' + '.join(rule.antecedents)} -> {' + '.join(rule.consequents)}" if rule else "-",
+            str(rec.rank), escape(rec.item_id), escape(rec.title), f"{rec.score:.4g}",
+            escape(f"{' + '.join(rule.antecedents)} -> {' + '.join(rule.consequents)}") if rule else "-",
             f"{rule.confidence:.3f}" if rule else "-",
             f"{rule.lift:.2f}" if rule else "-",
             str(rule.count) if rule else "-",
             str(ev.copurchase_count) if ev else "-",
             f"{ev.text_similarity:.3f}" if ev and ev.text_similarity is not None else "-",
-            ev.ranker if ev else "-",
+            escape(ev.ranker) if ev else "-",
         )
     return table
 
@@ -71,25 +73,26 @@ def recommend_command(
     if out is not None and batch is None:
         raise UsageError("--out is for --batch; people's queries print to the terminal (or stdout with --json)")
     require_run(run_dir, "items.parquet", "baskets.parquet")
-    if batch is not None and not batch.is_file():
-        raise UsageError(f"batch file '{batch}' does not exist; check the path")
+    existing_file(batch, "batch")
+    if out is not None and out.is_dir():
+        raise UsageError(f"--out '{out}' is a directory; give a file for the recommendations, e.g. --out {out / 'recs.jsonl'}")
     if out is not None and out.exists() and not overwrite:  # before the (slow) load, not after
         raise UsageError(f"'{out}' already exists; choose another --out or pass --overwrite")
     if basket is not None and not basket_ids:
         raise UsageError("empty basket: give at least one item id after --basket, e.g. --basket 85123A 22423")
 
-    with console.status(f"loading {run_dir} and fitting the ranker"):
+    with console.status(f"loading {escape(str(run_dir))} and fitting the ranker"):
         rec = Recommender.load(run_dir, method)
 
     if batch is not None:
         assert out is not None
 
         def report(line: int, message: str) -> None:
-            console.print(f"[yellow]line {line}:[/] {message}", soft_wrap=True)
+            console.print(f"[yellow]line {line}:[/] {escape(message)}", soft_wrap=True)
 
         summary = write_batch(rec, batch, out, k, overwrite=overwrite, on_error=report)
         console.print(f"[green]done[/] {summary.answered:,} of {summary.queries:,} queries answered by {rec.method} "
-                      f"in {summary.seconds:.1f}s ({summary.per_second:,.0f}/s), {len(summary.errors)} with errors -> {out}")
+                      f"in {summary.seconds:.1f}s ({summary.per_second:,.0f}/s), {len(summary.errors)} with errors -> {escape(str(out))}")
         if as_json:
             sys.stdout.write(json.dumps({"out": str(out), "method": rec.method, "queries": summary.queries,
                                          "answered": summary.answered, "errors": len(summary.errors),

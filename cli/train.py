@@ -7,9 +7,10 @@ from typing import Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-from graphassoc.cli._common import ConfigOption, SetOption, console, friendly_errors
+from graphassoc.cli._common import ConfigOption, SetOption, console, existing_file, friendly_errors
 from graphassoc.cli._app import app
 
 
@@ -46,7 +47,7 @@ def train_command(
                 bar.update(task, description=f"epoch {ev['epoch']}/{ev['epochs']}", completed=ev["step"],
                            total=ev["steps"], info=f"loss {ev['loss']:.3f}{best}")
 
-        result = train(run_dir, cfg, progress=lambda msg: console.log(msg), overwrite=overwrite, on_step=on_step)
+        result = train(run_dir, cfg, progress=lambda msg: console.log(escape(msg)), overwrite=overwrite, on_step=on_step)
     table = Table(title=f"model {result.name} ({result.mode}, {result.device})", title_justify="left")
     table.add_column("epoch", justify="right")
     table.add_column("loss", justify="right")
@@ -60,7 +61,7 @@ def train_command(
         table.add_row(f"{h['epoch']}{mark}", f"{h['loss']:.4f}", f"{h['valid_hr@10']:.4f}",
                       "-" if ns is None else f"{ns:.4f}", f"{h['valid_ndcg@10']:.4f}", f"{h['valid_new_item_offset']:+.2f}")
     console.print(table)
-    console.print(f"[green]done[/] in {result.seconds:.1f}s (peak RSS {result.peak_rss_mb:.0f} MB) -> {result.out_dir}")
+    console.print(f"[green]done[/] in {result.seconds:.1f}s (peak RSS {result.peak_rss_mb:.0f} MB) -> {escape(str(result.out_dir))}")
 
 
 @app.command("tune")
@@ -77,12 +78,13 @@ def tune_command(
     """Search train/text settings on validation HR@10; writes RUN/tune/results.csv and best.yaml."""
     from graphassoc.model.tuning import read_space, tune
 
+    existing_file(space, "search space")
     cfg = _config(run_dir, config, set_, None)
-    result = tune(run_dir, cfg, read_space(space), trials, method, progress=lambda msg: console.log(msg), overwrite=overwrite)
+    result = tune(run_dir, cfg, read_space(space), trials, method, progress=lambda msg: console.log(escape(msg)), overwrite=overwrite)
     table = Table(title="trials (validation only)", title_justify="left")
     for col in result.table.columns:
-        table.add_column(col)
+        table.add_column(escape(col))
     for row in result.table.iter_rows():
-        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else escape(str(v)) for v in row])
     console.print(table)
-    console.print(f"[green]best[/] {result.best} -> {run_dir / 'tune' / 'best.yaml'} (use it with --config)")
+    console.print(f"[green]best[/] {escape(str(result.best))} -> {escape(str(run_dir / 'tune' / 'best.yaml'))} (use it with --config)")

@@ -104,7 +104,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise UsageError(f"config file '{path}' not found; give a YAML path or a preset ({presets})")
         try:
             loaded = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:  # a binary file is not UTF-8
             raise UsageError(f"config file '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(loaded, dict):
             raise UsageError(f"config file '{p}' must hold a mapping of sections, e.g. 'mining: {{min_support: 0.01}}'")

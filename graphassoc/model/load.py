@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
@@ -39,13 +40,13 @@ class TrainedModel:
                              f"this run has {self.items.height}); retrain it with `graphassoc train {run.path} --overwrite`")
         self.net = HybridNet(meta["n_items"], max(meta["text_dim"], 1), self.train_cfg)
         try:
-            self.net.load_state_dict(ck.load_tensors(directory / "model.safetensors"))
+            self.net.load_state_dict(self._tensors(directory / "model.safetensors"))
         except RuntimeError as err:
             raise UsageError(f"'{directory}/model.safetensors' does not match its config.json "
                              f"({str(err).splitlines()[0]}); retrain with --overwrite") from None
         self.net.eval()
         text_file = directory / "item_text.safetensors"
-        self.text = ck.load_tensors(text_file)["text"] if text_file.is_file() else None
+        self.text = self._tensors(text_file)["text"] if text_file.is_file() else None
         if (directory / "encoder" / "config.json").is_file():
             self.text_cfg = self.text_cfg.model_copy(update={"model": str(directory / "encoder")})
         baskets = run.baskets().filter(pl.col("split").is_in(list(evidence_splits)))
@@ -56,6 +57,14 @@ class TrainedModel:
         self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg)
         with torch.no_grad():
             self.h = self.net.item_vectors(self.text, self.evidence)
+
+    def _tensors(self, path: Path) -> dict[str, torch.Tensor]:
+        """A saved tensor file; a truncated or overwritten one is a UsageError (compare skips the model)."""
+        try:
+            return ck.load_tensors(path)
+        except SafetensorError as err:
+            raise UsageError(f"'{path}' is truncated or corrupt ({err}); retrain it with "
+                             f"{retrain_command(self.run.path, self.directory.parent.name, self.train_cfg.mode)}") from None
 
     @property
     def n_items(self) -> int:
@@ -150,10 +159,19 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
     config_file = directory / "config.json"
     if not config_file.is_file():
         raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} --mode {mode} --overwrite`")
-    meta = ck.read_json(config_file)
+    try:
+        meta = ck.read_json(config_file)
+    except (ValueError, UnicodeDecodeError) as err:  # truncated or overwritten: not JSON any more
+        raise UsageError(f"'{config_file}' is corrupt ({err}); retrain it with "
+                         f"{retrain_command(run.path, mode, mode if mode in ('frozen', 'two-stage', 'joint') else 'MODE')}") from None
     if meta.get("format") != FORMAT:
         raise UsageError(f"'{directory}' was saved in format {meta.get('format')}, this version reads {FORMAT}; retrain it")
     return TrainedModel(run, directory, meta, evidence)
+
+
+def retrain_command(run_dir: Path, name: str, mode: str) -> str:
+    named = "" if name == mode else f" --set train.name={name}"
+    return f"`graphassoc train {run_dir} --mode {mode}{named} --overwrite`"
 
 
 def _valid_rank(mode_dir: Path) -> tuple[bool, float]:

@@ -26,7 +26,7 @@ def read_space(path: str | Path) -> dict[str, list[Any]]:
         raise UsageError(f"search space file '{path}' does not exist; give a YAML file like 'train.lr: [0.001, 0.003]'")
     try:
         space = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:  # a binary file is not UTF-8
         raise UsageError(f"search space '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(space, dict) or not space or not all(isinstance(v, list) and v for v in space.values()):
         raise UsageError(f"search space '{p}' must map dotted keys to non-empty lists, e.g. 'train.hidden: [64, 128]'")

@@ -29,7 +29,7 @@ from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.evidence import Evidence, Explainer, RuleIndex, copurchase_matrix
 from graphassoc.recommend.rankers import (RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, item_embeddings,
                                           model_modes, pick_model_ranker)
-from graphassoc.runs import Run, require_run
+from graphassoc.runs import Run, atomic_file, require_run
 
 TUNED_FILE = Path("recommend") / "tuned.json"
 
@@ -321,7 +321,8 @@ def write_batch(rec: Recommender, queries: Path, out: Path, k: int | None = None
     """Score a JSONL file of queries into a JSONL file of recommendations, written atomically.
 
     Bad lines are written with their "error" and reported through on_error(line number, message);
-    the output file appears only once complete (a temp sibling renamed into place).
+    the output file appears only once complete (a temp sibling renamed into place), and not at all
+    when no query could be answered (an empty or all-bad batch is a DataError, the old --out intact).
     """
     queries, out = Path(queries), Path(out)
     if not queries.is_file():
@@ -331,9 +332,8 @@ def write_batch(rec: Recommender, queries: Path, out: Path, k: int | None = None
     if not out.parent.is_dir():
         raise UsageError(f"directory '{out.parent}' of --out does not exist; create it first")
     summary = BatchSummary(out=out)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     start = time.perf_counter()
-    try:
+    with atomic_file(out) as tmp:  # a failed batch never truncates an earlier --out nor leaves one behind
         with queries.open("rb") as src, tmp.open("w", encoding="utf-8") as dst:
             for result in rec.recommend_batch(src, k):
                 summary.queries += 1
@@ -343,13 +343,13 @@ def write_batch(rec: Recommender, queries: Path, out: Path, k: int | None = None
                 else:
                     summary.answered += 1
                 dst.write(json.dumps(result, ensure_ascii=False) + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        if summary.queries == 0:
+            raise DataError(f"batch file '{queries}' holds no queries; expected one JSON object per line")
+        if summary.answered == 0:
+            line, message = summary.errors[0]
+            raise DataError(f"none of the {summary.queries:,} queries of '{queries}' could be answered "
+                            f"(line {line}: {message}); nothing was written")
     summary.seconds = time.perf_counter() - start
-    if summary.queries == 0:
-        raise DataError(f"batch file '{queries}' holds no queries; expected one JSON object per line")
     return summary
 
 

@@ -21,6 +21,7 @@ import torch
 
 from graphassoc.errors import UsageError
 from graphassoc.registry import Registry
+from graphassoc.runs import atomic_file
 from graphassoc.text.config import TextConfig
 
 # No hub access at run time, whatever the caller's environment says.
@@ -197,11 +198,15 @@ def item_embeddings(run: Any, cfg: TextConfig | None = None, device: str | torch
         "quantize": cfg.quantize, "texts": texts}).encode()).hexdigest()[:16]
     cache_file = run_dir / "text" / f"embeddings-{key}.npy"
     if cfg.cache and cache_file.is_file():
-        return np.load(cache_file)
+        try:
+            cached = np.load(cache_file)
+            if cached.ndim == 2 and cached.shape[0] == len(texts):
+                return cached
+        except (ValueError, OSError, EOFError):  # truncated or damaged (copied badly): encode again, rewrite it
+            pass
     vectors = encode_texts(texts, cfg, device)
     if cfg.cache:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(cache_file.stem + f".tmp-{os.getpid()}.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, cache_file)  # atomic: a killed run never leaves a truncated cache
+        with atomic_file(cache_file) as tmp:  # a killed run never leaves a truncated cache
+            np.save(tmp, vectors)
     return vectors
