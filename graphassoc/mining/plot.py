@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 
+from graphassoc.runs import atomic_file
+
 
 def rules_plot(rules: pl.DataFrame, path: Path, title: str = "Association rules") -> Path:
     """Write the scatter as PNG (matplotlib Agg, no display needed); readable with 0 or 100k rules."""
@@ -38,9 +40,8 @@ def rules_plot(rules: pl.DataFrame, path: Path, title: str = "Association rules"
         ax.set_ylabel("confidence")
         ax.set_title(f"{title} ({rules.height:,})")
         fig.tight_layout()
-        tmp = path.with_name(path.name + ".tmp.png")
-        fig.savefig(tmp)
-        tmp.replace(path)
+        with atomic_file(path) as tmp:  # keeps the .png suffix matplotlib reads the format from
+            fig.savefig(tmp)
     finally:
         plt.close(fig)
     return path

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -384,10 +383,9 @@ class _TunedValues:
         values = {k: v for k, v in self.ctx.cache.items() if _plain(v)}
         try:
             self.path.parent.mkdir(exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps({"key": self.key, "values": values}))
-            os.replace(tmp, self.path)
-        except OSError:  # a read-only run directory: tune again next time
+            with atomic_file(self.path) as tmp:
+                tmp.write_text(json.dumps({"key": self.key, "values": values}))
+        except (OSError, UsageError):  # a read-only run directory: tune again next time
             pass
 
 
