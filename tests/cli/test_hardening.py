@@ -82,7 +82,12 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = make_run(tmp_path_factory.mktemp("trained") / "run", bert)
     import yaml
 
-    cfg = load_config(None, FAST + ["train.epochs=1"], base=yaml.safe_load((run / "config.yaml").read_text()))
+    from graphassoc.mining import mine
+
+    cfg = load_config(None, FAST + ["train.epochs=1", "mining.min_support=0.02"],
+                      base=yaml.safe_load((run / "config.yaml").read_text()))
+    baskets = pl.read_parquet(run / "baskets.parquet").filter(pl.col("split") == "train")
+    mine(baskets["items"], cfg.mining).save(run)  # recommend reads the rules for its evidence
     train(run, cfg)
     return run
 
@@ -184,7 +189,7 @@ def test_recommend_and_compare_with_a_corrupt_model(trained_run: Path, tmp_path:
     weights = run / "model" / "frozen" / "model-best" / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
-    result, _, err = cli("recommend", run, "--item", "R0", "--method", "model")
+    result, _, err = cli("recommend", run, "--item", "R0", "--method", "model-frozen")
     one_line_failure(result, err, 1, "model.safetensors' is truncated or corrupt",
                      f"graphassoc train {run} --mode frozen --overwrite")
     result, _, err = cli("compare", run, "--set", "evaluate.rankers=[popularity, model]")
@@ -197,7 +202,7 @@ def test_a_corrupt_model_config_is_one_line(trained_run: Path, tmp_path: Path) -
     run = Path(shutil.copytree(trained_run, tmp_path / "run"))
     config = run / "model" / "frozen" / "model-best" / "config.json"
     config.write_bytes(config.read_bytes()[:40])
-    result, _, err = cli("recommend", run, "--item", "R0", "--method", "model")
+    result, _, err = cli("recommend", run, "--item", "R0", "--method", "model-frozen")
     one_line_failure(result, err, 1, "config.json' is corrupt")
 
 
