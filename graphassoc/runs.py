@@ -128,18 +128,20 @@ def made_by_us(directory: Path) -> str | None:
     directory = Path(directory)
     if not directory.is_dir():
         return None
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+    with contextlib.suppress(OSError, ValueError, AttributeError, KeyError, TypeError):
         return str(json.loads((directory / MARKER).read_text())["kind"])
-    for kind, signatures in LEGACY.items():  # made before the marker existed
-        if any(all((directory / name).exists() for name in files) for files in signatures):
-            return kind
-    return None
+    return next((kind for kind in LEGACY if looks_like(directory, kind)), None)  # made before the marker
+
+
+def looks_like(directory: Path, kind: str) -> bool:
+    """Whether the directory holds what a `kind` directory holds (LEGACY), whatever its marker says."""
+    return any(all((Path(directory) / name).exists() for name in files) for files in LEGACY.get(kind, []))
 
 
 def check_replaceable(final: Path, kind: str) -> None:
     """Refuse, in one line, to replace a directory the package did not make as a `kind` (user data)."""
     found = made_by_us(final)
-    if found == kind or (final.is_dir() and not any(final.iterdir())):  # ours, or empty: nothing to lose
+    if found == kind or looks_like(final, kind) or (final.is_dir() and not any(final.iterdir())):  # or empty
         return
     what = f"a graphassoc {found} directory (not {kind})" if found else (
         "not a directory" if not final.is_dir() else f"not made by graphassoc (it has no {MARKER} marker)")
@@ -202,7 +204,7 @@ def require_run(run_dir: Path, *needed: str) -> Path:
     if not run_dir.is_dir():
         raise UsageError(f"run directory '{run_dir}' does not exist; create it with `graphassoc build-graph --out {run_dir}`")
     missing = [n for n in needed if not (run_dir / n).exists()]
-    if missing and made_by_us(run_dir) != "run":  # never advise --overwrite on a folder that is not a run
+    if missing and made_by_us(run_dir) != "run" and not looks_like(run_dir, "run"):  # never advise --overwrite on a folder that is not a run
         raise UsageError(f"'{run_dir}' is not a run directory (it lacks {', '.join(missing)}); make one with "
                          f"`graphassoc build-graph -t TRANSACTIONS --out {free_name(run_dir)}` and pass that")
     if missing:
