@@ -22,8 +22,8 @@ SetOption = typer.Option(None, "--set", "-s", help="Override a config key: --set
 
 # Out of memory: the settings that really change the size of what each command holds, by command function.
 MEMORY_ADVICE = {
-    "build_graph_command": "a higher mining.min_support, mining.max_len=3 or a lower mining.max_itemsets "
-                           "(fewer itemsets), or clean.max_basket_size=50 (no giant baskets)",
+    "build_graph_command": "a higher mining.min_support or mining.max_len=3 (fewer itemsets), "
+                           "or clean.max_basket_size=50 (no giant baskets, whose pairs grow with their square)",
     "train_command": "a lower train.batch_size and text.batch_size, or train.mode=frozen",
     "tune_command": "a lower train.batch_size and text.batch_size, or train.mode=frozen",
     "compare_command": "fewer evaluate.rankers (ease and the model score items x items)",

@@ -31,9 +31,9 @@ def train_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace RUN/model/<mode> once the new one is complete."),
 ) -> None:
     """Train the hybrid text+GNN model; rerun the same command after an interruption to resume."""
+    cfg = _config(run_dir, config, set_, mode)  # bad input fails here, before torch is imported
     from graphassoc.model.training import train
 
-    cfg = _config(run_dir, config, set_, mode)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("starting", total=None, info="")
@@ -76,10 +76,10 @@ def tune_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace RUN/tune once the new search is complete."),
 ) -> None:
     """Search train/text settings on validation HR@10; writes RUN/tune/results.csv and best.yaml."""
+    existing_file(space, "search space")
+    cfg = _config(run_dir, config, set_, None)  # bad input fails here, before torch is imported
     from graphassoc.model.tuning import read_space, tune
 
-    existing_file(space, "search space")
-    cfg = _config(run_dir, config, set_, None)
     result = tune(run_dir, cfg, read_space(space), trials, method, progress=lambda msg: console.log(escape(msg)), overwrite=overwrite)
     table = Table(title="trials (validation only)", title_justify="left")
     for col in result.table.columns:

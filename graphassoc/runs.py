@@ -119,7 +119,10 @@ class Timings:
 
 def write_marker(directory: Path, kind: str) -> None:
     """Sign a directory the package made as a whole, so that --overwrite may later replace it."""
-    write_json(Path(directory) / MARKER, {"kind": kind, "version": metadata.version("graphassoc"),
+    version = None
+    with contextlib.suppress(metadata.PackageNotFoundError):  # run from a source tree, not installed
+        version = metadata.version("graphassoc")
+    write_json(Path(directory) / MARKER, {"kind": kind, "version": version,
                                           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
 
