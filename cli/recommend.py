@@ -74,6 +74,9 @@ def recommend_command(
         raise UsageError("--out is for --batch; people's queries print to the terminal (or stdout with --json)")
     require_run(run_dir, "items.parquet", "baskets.parquet")
     existing_file(batch, "batch")
+    if out is not None and not out.parent.is_dir():  # before the (slow) load, not after
+        raise UsageError(f"the folder of --out, '{out.parent}', " + ("is a file; give a path in a folder" if out.parent.exists()
+                         else "does not exist; create it first"))
     if out is not None and out.is_dir():
         raise UsageError(f"--out '{out}' is a directory; give a file for the recommendations, e.g. --out {out / 'recs.jsonl'}")
     if out is not None and out.exists() and not overwrite:  # before the (slow) load, not after

@@ -178,6 +178,9 @@ def test_batch_out_that_is_a_directory(fixture_run: Path, tmp_path: Path, precio
     result, _, err = cli("recommend", fixture_run, "--batch", queries, "--out", precious, "--overwrite")
     one_line_failure(result, err, 2, "is a directory", f"--out {precious / 'recs.jsonl'}")
     assert snapshot(precious) == before
+    result, _, err = cli("recommend", fixture_run, "--batch", queries, "--out", precious / "thesis.txt" / "recs.jsonl")
+    one_line_failure(result, err, 2, f"the folder of --out, '{precious / 'thesis.txt'}', is a file")
+    assert snapshot(precious) == before
 
 
 # -- 5. corrupt files ----------------------------------------------------------------------------------
