@@ -43,6 +43,11 @@ class BuildResult:
         }
 
     def save(self, directory: Path) -> None:
+        self.save_tables(directory)
+        write_json(directory / "meta.json", {**self.meta, "summary": self.summary})  # last: the run is whole
+
+    def save_tables(self, directory: Path) -> None:
+        """Everything but meta.json (written last, by save, so that a run without it is incomplete)."""
         (directory / "config.yaml").write_text(self.config.to_yaml())
         write_json(directory / "quality.json", self.quality.to_dict())
         write_parquet(directory / "baskets.parquet", self.baskets)
@@ -50,7 +55,6 @@ class BuildResult:
         self.mining.save(directory)
         rules_plot(self.mining.rules, directory / "rules.png")
         self.graph.save(directory / "graph")
-        write_json(directory / "meta.json", {**self.meta, "summary": self.summary})  # last: the run is whole
 
 
 def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
@@ -88,5 +92,8 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
         }
         result = BuildResult(cfg, quality, baskets, items, mined, graph, meta)
         progress("writing the run directory")
-        result.save(tmp)
+        with timings.stage("save"):  # meta["timings"] is timings.stages itself: this entry lands in meta.json
+            result.save_tables(tmp)
+            summary = result.summary  # graph statistics (connected components) are part of the cost
+        write_json(tmp / "meta.json", {**result.meta, "summary": summary})
     return result

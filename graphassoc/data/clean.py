@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
 
@@ -33,48 +33,73 @@ class QualityReport:
         return asdict(self)
 
 
-def _step(df: pl.DataFrame, keep: pl.Expr, reason: str, report: QualityReport) -> pl.DataFrame:
-    kept = df.filter(keep)
-    report.steps.append(QualityStep(
-        reason=reason,
-        lines_dropped=df.height - kept.height,
-        baskets_dropped=df["basket_id"].n_unique() - (kept["basket_id"].n_unique() if kept.height else 0),
-    ))
-    return kept
+Keep = Callable[[pl.Expr], pl.Expr]  # alive (the line survived the earlier steps) -> keep this line
 
 
-def clean(lines: pl.DataFrame, cfg: CleanConfig) -> tuple[pl.DataFrame, QualityReport]:
-    """Drop unusable lines in a fixed order; returns one line per (basket, item) and the report."""
-    report = QualityReport(lines_in=lines.height, baskets_in=lines["basket_id"].n_unique())
-    df = _step(lines, pl.col("basket_id").is_not_null() & pl.col("item_id").is_not_null(),
-               "missing basket or item id", report)
+def _steps(columns: list[str], cfg: CleanConfig) -> list[tuple[str, Keep]]:
+    """The cleaning steps in their fixed order: a reason and a row test applied to the surviving lines."""
+    ids_present = (pl.col("basket_id").is_not_null() & pl.col("item_id").is_not_null()
+                   & (pl.col("basket_id").str.strip_chars() != "") & (pl.col("item_id").str.strip_chars() != ""))
+    steps: list[tuple[str, Keep]] = [("missing basket or item id", lambda _alive: ids_present)]
     if cfg.cancelled_basket_pattern:
-        df = _step(df, ~pl.col("basket_id").str.contains(cfg.cancelled_basket_pattern),
-                   "cancellation or credit note", report)
-    if "quantity" in df.columns:
-        df = _step(df, pl.col("quantity").fill_null(1) > 0, "non-positive quantity", report)
-    if "price" in df.columns:
-        df = _step(df, pl.col("price").fill_null(1) > 0, "non-positive price", report)
+        pattern = cfg.cancelled_basket_pattern
+        steps.append(("cancellation or credit note", lambda _a: ~pl.col("basket_id").str.contains(pattern)))
+    if "quantity" in columns:
+        steps.append(("non-positive quantity", lambda _a: pl.col("quantity").fill_null(1) > 0))
+    if "price" in columns:
+        steps.append(("non-positive price", lambda _a: pl.col("price").fill_null(1) > 0))
     if cfg.item_pattern:
-        df = _step(df, pl.col("item_id").str.contains(cfg.item_pattern), "non-product item code", report)
-    if "title" in df.columns:
-        df = _step(df, pl.col("title").str.strip_chars().fill_null("") != "", "missing text", report)
+        item_pattern = cfg.item_pattern
+        steps.append(("non-product item code", lambda _a: pl.col("item_id").str.contains(item_pattern)))
+    if "title" in columns:
+        steps.append(("missing text", lambda _a: pl.col("title").str.strip_chars().fill_null("") != ""))
     if cfg.drop_duplicate_lines:
-        df = _step(df, pl.struct(pl.all()).is_first_distinct(), "duplicate line", report)
+        # First of identical surviving lines (`alive` in the key keeps dropped lines out of the comparison).
+        steps.append(("duplicate line", lambda alive: pl.struct(alive, *columns).is_first_distinct()))
     # An item listed twice in one basket counts once: baskets are sets for association analysis.
-    df = _step(df, pl.struct("basket_id", "item_id").is_first_distinct(), "item repeated inside a basket", report)
-    sizes = df.group_by("basket_id").len()
+    steps.append(("item repeated inside a basket",
+                  lambda alive: pl.struct(alive, "basket_id", "item_id").is_first_distinct()))
     if cfg.max_basket_size:
-        giants = sizes.filter(pl.col("len") > cfg.max_basket_size)["basket_id"]
-        report.giant_baskets_over = cfg.max_basket_size
-        df = _step(df, ~pl.col("basket_id").is_in(giants.implode()), f"giant basket (> {cfg.max_basket_size} items)", report)
+        limit = cfg.max_basket_size
+        steps.append((f"giant basket (> {limit} items)", lambda alive: alive.sum().over("basket_id") <= limit))
+    return steps
+
+
+def clean(lines: pl.DataFrame | pl.LazyFrame, cfg: CleanConfig) -> tuple[pl.DataFrame, QualityReport]:
+    """Drop unusable lines in a fixed order; returns one line per (basket, item) and the report.
+
+    One pass, never a copy per step: each line gets the index of the first step that drops it
+    (`_drop`, len(steps) when kept). A step's lines dropped are the lines with its index; its
+    baskets dropped are the baskets whose LAST line it drops (the largest index over the basket).
+    """
+    lf = lines.lazy()
+    columns = lf.collect_schema().names()
+    steps = _steps(columns, cfg)
+    kept_code = len(steps)
+    drop = pl.col("_drop")
+    lf = lf.with_columns(pl.lit(kept_code, pl.UInt8).alias("_drop"))
+    for code, (_reason, keep) in enumerate(steps):
+        alive = drop == kept_code
+        lf = lf.with_columns(pl.when(alive & ~keep(alive).fill_null(False)).then(pl.lit(code, pl.UInt8))
+                             .otherwise(drop).alias("_drop"))
+    flagged = lf.collect()
+    per_basket = flagged.group_by("basket_id").agg(drop.max().alias("last"), (drop == kept_code).sum().alias("size"))
+    lines_by = dict(flagged["_drop"].value_counts().iter_rows())
+    baskets_by = dict(per_basket["last"].value_counts().iter_rows())
+    report = QualityReport(lines_in=flagged.height, baskets_in=per_basket.height,
+                           giant_baskets_over=cfg.max_basket_size or None)
+    report.steps = [QualityStep(reason, lines_by.get(code, 0), baskets_by.get(code, 0))
+                    for code, (reason, _keep) in enumerate(steps)]
+    df = flagged.filter(drop == kept_code).drop("_drop")
+    del flagged
     if df.height == 0:
         raise DataError("nothing left after cleaning; check data.preset / column mapping and clean.* patterns "
                         "(see quality steps with --set clean.item_pattern=null)")
+    sizes = per_basket.filter(pl.col("last") == kept_code)["size"]
     report.lines_out = df.height
-    report.baskets_out = df["basket_id"].n_unique()
+    report.baskets_out = sizes.len()
     report.items_out = df["item_id"].n_unique()
-    report.single_item_baskets = int((df.group_by("basket_id").len()["len"] == 1).sum())
+    report.single_item_baskets = int((sizes == 1).sum())
     return df, report
 
 
