@@ -20,15 +20,19 @@ def basket_matrix(item_lists: pl.Series, item_index: Mapping[str, int], n_items:
 
     Items outside `item_index` are ignored; an item listed twice in a basket counts once.
     """
-    index = pl.DataFrame({"item_id": list(item_index.keys()), "col": list(item_index.values())},
-                         schema={"item_id": pl.String, "col": pl.Int64})
-    exploded = (pl.DataFrame({"items": item_lists}).with_row_index("row")
-                .explode("items").rename({"items": "item_id"})
-                .join(index, on="item_id", how="inner").unique(["row", "col"]))
-    rows = exploded["row"].to_numpy()
-    cols = exploded["col"].to_numpy()
+    ids = list(item_index.keys())
+    cols_of_code = np.fromiter(item_index.values(), dtype=np.int64, count=len(ids))
+    flat = pl.DataFrame({"items": item_lists}).with_row_index("row").explode("items")
+    # An Enum over the index's ids turns each id into its position in `ids` in one vectorised cast;
+    # ids outside the index become null and are dropped.
+    coded = flat.select("row", pl.col("items").cast(pl.String).cast(pl.Enum(ids), strict=False).to_physical().alias("code"))
+    coded = coded.drop_nulls()
+    rows = coded["row"].to_numpy()
+    cols = cols_of_code[coded["code"].to_numpy()]
     data = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=(len(item_lists), n_items))
+    x = sp.csr_matrix((data, (rows, cols)), shape=(len(item_lists), n_items))  # sums repeated items ...
+    x.data[:] = 1.0  # ... which count once
+    return x
 
 
 @dataclass
@@ -92,13 +96,14 @@ def pair_counts(x: sp.csr_matrix, min_count: int, block_entries: int = 50_000_00
         check_fits(float(work[a:b].sum()) * BLOCK_ENTRY_BYTES + kept * EDGE_BYTES,
                    f"counting the co-purchase pairs of items {a:,}-{b:,} ({kept:,} edges kept so far)",
                    "raise graph.min_count, set graph.top_k, or drop giant baskets with clean.max_basket_size")
-        block = (xt[a:b] @ xt[a:].T).tocoo()  # rows: items a..b-1, columns: items a..n-1
-        i, j = block.row.astype(np.int64) + a, block.col.astype(np.int64) + a
-        keep = (j > i) & (block.data >= min_count)
-        i, j, c = i[keep], j[keep], block.data[keep].astype(np.int64)
-        order = np.lexsort((j, i))
-        parts.append((i[order].astype(np.int32), j[order].astype(np.int32), c[order]))
-        kept += len(c)
+        block = (xt[a:b] @ xt[a:].T).tocsr()  # rows: items a..b-1, columns: items a..n-1
+        block.sort_indices()  # rows ascending, columns ascending inside a row: edges come out sorted
+        i = np.repeat(np.arange(a, b, dtype=np.int32), np.diff(block.indptr))
+        keep = block.data >= min_count
+        i, j, c = i[keep], block.indices[keep].astype(np.int32) + a, block.data[keep].astype(np.int64)
+        upper = j > i
+        parts.append((i[upper], j[upper], c[upper]))
+        kept += int(upper.sum())
     if not parts:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64)
     return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
@@ -134,7 +139,7 @@ def build_copurchase(items: pl.DataFrame, train_baskets: pl.DataFrame, cfg: Grap
     index = dict(zip(items["item_id"].to_list(), range(items.height)))
     x = basket_matrix(train_baskets["items"], index, items.height)
     n_baskets = x.shape[0]
-    item_count = np.diff(x.tocsc().indptr).astype(np.int64)
+    item_count = np.bincount(x.indices, minlength=items.height).astype(np.int64)
     i, j, c = pair_counts(x, cfg.min_count)
     if cfg.top_k is not None:
         keep = top_k_edges(i, j, c, cfg.top_k)
