@@ -11,6 +11,7 @@ import polars as pl
 
 from graphassoc.config import Config
 from graphassoc.data.baskets import to_baskets, to_items, with_popularity
+from graphassoc.data.checks import catalog_matches_nothing, giant_basket_dominates, random_split_without_time
 from graphassoc.data.clean import QualityReport, clean
 from graphassoc.data.ingest import read_catalog, read_transactions
 from graphassoc.data.split import split_baskets
@@ -77,6 +78,10 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
             baskets = split_baskets(to_baskets(clean_lines), cfg.split, seed)
             items = with_popularity(to_items(clean_lines, cat), baskets)
             train = baskets.filter(pl.col("split") == "train")
+            quality.warnings = [w for w in (catalog_matches_nothing(cat, clean_lines), giant_basket_dominates(train),
+                                            random_split_without_time(baskets, seed)) if w]
+            for warning in quality.warnings:
+                progress(f"warning: {warning}")
         with timings.stage("mining"):
             progress(f"mining rules on {train.height:,} train baskets ({cfg.mining.engine})")
             mined = mine(train["items"], cfg.mining, progress=progress)

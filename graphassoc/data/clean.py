@@ -28,6 +28,7 @@ class QualityReport:
     items_out: int = 0
     single_item_baskets: int = 0  # kept for popularity; they add no pairs
     giant_baskets_over: int | None = None
+    warnings: list[str] = field(default_factory=list)  # accepted, but changes results (graphassoc.data.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
