@@ -63,7 +63,7 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
     """Run ingest -> clean -> baskets -> split -> mining -> graph and save the run directory atomically."""
     seed = draw_seed(cfg.seed)
     cfg = cfg.model_copy(update={"seed": seed})
-    seed_everything(seed)
+    seed_everything(seed, with_torch=False)
     timings = Timings()
     with atomic_dir(out, overwrite=overwrite) as tmp:
         with timings.stage("ingest"):
