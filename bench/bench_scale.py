@@ -93,7 +93,11 @@ def run_stage(cmd: list[str], log: Path, timeout: float) -> dict[str, Any]:
             time.sleep(0.2)
     code = os.waitstatus_to_exitcode(status) if status != -1 else "timeout"
     tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-1:] if code else []
-    return {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    # CPU seconds (user + system) beside the wall time: on a shared, loaded machine the wall time
+    # grows with the load, the CPU time much less; on an idle 2-core one the wall time lies between
+    # cpu_s / 2 (both cores busy) and cpu_s.
+    return {"seconds": round(time.perf_counter() - start, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "exit": code, **({"error": tail[0][:300] if tail else ""} if code else {})}
 
 
@@ -101,16 +105,17 @@ def shape_of(run: Path) -> dict[str, Any]:
     meta = json.loads((run / "meta.json").read_text())
     summary = meta.get("summary", {})
     return {"items": summary.get("items"), "baskets": sum(summary.get("baskets", {}).values()),
+            "load_average": round(os.getloadavg()[0], 1),
             "edges": summary.get("graph", {}).get("edges"), "timings": meta.get("timings", {})}
 
 
-def exponents(rows: list[dict[str, Any]], stage: str) -> dict[str, float | None]:
-    """Slope of log(seconds) against log(items) and log(baskets) over the sizes where `stage` ran."""
+def exponents(rows: list[dict[str, Any]], stage: str, key: str = "seconds") -> dict[str, float | None]:
+    """Slope of log(key: wall or cpu seconds) against log(items) and log(baskets) over the sizes where `stage` ran."""
     ok = [r for r in rows if r["stages"].get(stage, {}).get("exit") == 0 and r.get("items")]
     out: dict[str, float | None] = {}
     for axis in ("items", "baskets"):
         xs = np.log([r[axis] for r in ok], dtype=float) if ok else np.zeros(0)
-        ys = np.log([r["stages"][stage]["seconds"] for r in ok], dtype=float) if ok else np.zeros(0)
+        ys = np.log([r["stages"][stage][key] for r in ok], dtype=float) if ok else np.zeros(0)
         out[axis] = round(float(np.polyfit(xs, ys, 1)[0]), 2) if len(set(xs.tolist())) >= 2 else None
     return out
 
@@ -140,17 +145,19 @@ def plot(rows: list[dict[str, Any]], stages: list[str], path: Path) -> None:
 
 
 def table(rows: list[dict[str, Any]], stages: list[str]) -> str:
-    lines = [f"{'size':<20}{'items':>9}{'baskets':>10}{'edges':>12}  " + "".join(f"{s + ' s / GB':>24}" for s in stages)]
+    lines = [f"{'size':<20}{'items':>9}{'baskets':>10}{'edges':>12}  "
+             + "".join(f"{s + ' wall s (cpu s) / GB':>34}" for s in stages)]
     for r in rows:
         cells = []
         for s in stages:
             st = r["stages"].get(s)
-            cells.append("-" if st is None else f"{st['seconds']:.1f} / {st['peak_rss_mb'] / 1024:.2f}"
+            cells.append("-" if st is None else f"{st['seconds']:.1f} ({st['cpu_s']:.1f}) / {st['peak_rss_mb'] / 1024:.2f}"
                          + ("" if st["exit"] == 0 else f" ({st['exit']})"))
         lines.append(f"{r['size']:<20}{r.get('items') or '-':>9}{r.get('baskets') or '-':>10}{r.get('edges') or '-':>12}  "
-                     + "".join(f"{c:>24}" for c in cells))
-    lines.append("exponent of time vs items / vs baskets: " + ", ".join(
-        f"{s} {e['items']} / {e['baskets']}" for s in stages for e in [exponents(rows, s)]))
+                     + "".join(f"{c:>34}" for c in cells))
+    for key in ("seconds", "cpu_s"):
+        lines.append(f"exponent of {key} vs items / vs baskets: " + ", ".join(
+            f"{s} {e['items']} / {e['baskets']}" for s in stages for e in [exponents(rows, s, key)]))
     return "\n".join(lines)
 
 
@@ -183,7 +190,8 @@ def main() -> None:
             if result["exit"] != 0:
                 break  # later stages read this one's output
         (args.results / "results.json").write_text(json.dumps(
-            {"rows": rows, "exponents": {s: exponents(rows, s) for s in stages}}, indent=2, default=str))
+            {"rows": rows, "exponents": {s: {k: exponents(rows, s, k) for k in ("seconds", "cpu_s")} for s in stages}},
+            indent=2, default=str))
     print(table(rows, stages))
     plot(rows, stages, args.results / "scale.png")
     print(f"results: {args.results / 'results.json'}, {args.results / 'scale.png'}")
