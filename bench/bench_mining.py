@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_mining.py                  # 3 repeats, best-of
     .venv/bin/python bench/bench_mining.py --repeats 5 --data /path/to/online_retail.parquet
+    .venv/bin/python bench/bench_mining.py --run RUN_DIR    # the train baskets build-graph's mining stage sees
 
 Data: /work/shared/data/online_retail.parquet cleaned as its README says (drop C/A invoices,
 Quantity <= 0, UnitPrice <= 0, missing Description, StockCodes not starting with 5 digits), one
@@ -135,6 +136,8 @@ def check_identical(series: pl.Series) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--run", type=Path, help="mine this run directory's train baskets (baskets.parquet): "
+                        "the input of build-graph's mining stage, as the user runs it")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--no-memory", action="store_true", help="skip the child processes measuring peak memory")
@@ -143,7 +146,10 @@ def main() -> None:
         child(args.data, args.child)  # --data is the parent's baskets file here
         return
 
-    series = load_baskets(args.data)
+    if args.run:
+        series = pl.read_parquet(args.run / "baskets.parquet").filter(pl.col("split") == "train")["items"]
+    else:
+        series = load_baskets(args.data)
     print(f"{series.len():,} baskets, {series.explode().n_unique():,} items; min_support {MIN_SUPPORT}, "
           f"min_confidence {MIN_CONFIDENCE}; best of {args.repeats}", flush=True)
     runs = engines(series)

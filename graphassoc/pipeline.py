@@ -11,6 +11,7 @@ import polars as pl
 
 from graphassoc.config import Config
 from graphassoc.data.baskets import to_baskets, to_items, with_popularity
+from graphassoc.data.checks import catalog_matches_nothing, giant_basket_dominates, random_split_without_time
 from graphassoc.data.clean import QualityReport, clean
 from graphassoc.data.ingest import read_catalog, read_transactions
 from graphassoc.data.split import split_baskets
@@ -43,6 +44,11 @@ class BuildResult:
         }
 
     def save(self, directory: Path) -> None:
+        self.save_tables(directory)
+        write_json(directory / "meta.json", {**self.meta, "summary": self.summary})  # last: the run is whole
+
+    def save_tables(self, directory: Path) -> None:
+        """Everything but meta.json (written last, by save, so that a run without it is incomplete)."""
         (directory / "config.yaml").write_text(self.config.to_yaml())
         write_json(directory / "quality.json", self.quality.to_dict())
         write_parquet(directory / "baskets.parquet", self.baskets)
@@ -50,7 +56,6 @@ class BuildResult:
         self.mining.save(directory)
         rules_plot(self.mining.rules, directory / "rules.png")
         self.graph.save(directory / "graph")
-        write_json(directory / "meta.json", {**self.meta, "summary": self.summary})  # last: the run is whole
 
 
 def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
@@ -58,7 +63,7 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
     """Run ingest -> clean -> baskets -> split -> mining -> graph and save the run directory atomically."""
     seed = draw_seed(cfg.seed)
     cfg = cfg.model_copy(update={"seed": seed})
-    seed_everything(seed)
+    seed_everything(seed, with_torch=False)
     timings = Timings()
     with atomic_dir(out, overwrite=overwrite, kind="run") as tmp:
         with timings.stage("ingest"):
@@ -73,6 +78,10 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
             baskets = split_baskets(to_baskets(clean_lines), cfg.split, seed)
             items = with_popularity(to_items(clean_lines, cat), baskets)
             train = baskets.filter(pl.col("split") == "train")
+            quality.warnings = [w for w in (catalog_matches_nothing(cat, clean_lines), giant_basket_dominates(train),
+                                            random_split_without_time(baskets, seed)) if w]
+            for warning in quality.warnings:
+                progress(f"warning: {warning}")
         with timings.stage("mining"):
             progress(f"mining rules on {train.height:,} train baskets ({cfg.mining.engine})")
             mined = mine(train["items"], cfg.mining, progress=progress)
@@ -88,5 +97,8 @@ def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path
         }
         result = BuildResult(cfg, quality, baskets, items, mined, graph, meta)
         progress("writing the run directory")
-        result.save(tmp)
+        with timings.stage("save"):  # meta["timings"] is timings.stages itself: this entry lands in meta.json
+            result.save_tables(tmp)
+            summary = result.summary  # graph statistics (connected components) are part of the cost
+        write_json(tmp / "meta.json", {**result.meta, "summary": summary})
     return result

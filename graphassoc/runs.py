@@ -39,9 +39,13 @@ def draw_seed(seed: int | None) -> int:
     return int(seed) if seed is not None else random.SystemRandom().randrange(2**31 - 1)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, with_torch: bool = True) -> None:
+    """Seed random, numpy and (with_torch) torch; build-graph, which never uses torch, skips
+    its import (seconds, and hundreds of MB)."""
     random.seed(seed)
     np.random.seed(seed)
+    if not with_torch:
+        return
     try:
         import torch
 

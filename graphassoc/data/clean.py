@@ -28,53 +28,96 @@ class QualityReport:
     items_out: int = 0
     single_item_baskets: int = 0  # kept for popularity; they add no pairs
     giant_baskets_over: int | None = None
+    warnings: list[str] = field(default_factory=list)  # accepted, but changes results (graphassoc.data.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _step(df: pl.DataFrame, keep: pl.Expr, reason: str, report: QualityReport) -> pl.DataFrame:
-    kept = df.filter(keep)
-    report.steps.append(QualityStep(
-        reason=reason,
-        lines_dropped=df.height - kept.height,
-        baskets_dropped=df["basket_id"].n_unique() - (kept["basket_id"].n_unique() if kept.height else 0),
-    ))
-    return kept
-
-
-def clean(lines: pl.DataFrame, cfg: CleanConfig) -> tuple[pl.DataFrame, QualityReport]:
-    """Drop unusable lines in a fixed order; returns one line per (basket, item) and the report."""
-    report = QualityReport(lines_in=lines.height, baskets_in=lines["basket_id"].n_unique())
-    df = _step(lines, pl.col("basket_id").is_not_null() & pl.col("item_id").is_not_null(),
-               "missing basket or item id", report)
+def _row_steps(columns: list[str], cfg: CleanConfig) -> list[tuple[str, pl.Expr]]:
+    """The steps that judge a line by itself, in their fixed order: a reason and the lines it keeps."""
+    ids_present = (pl.col("basket_id").is_not_null() & pl.col("item_id").is_not_null()
+                   & (pl.col("basket_id").str.strip_chars() != "") & (pl.col("item_id").str.strip_chars() != ""))
+    steps = [("missing basket or item id", ids_present)]
     if cfg.cancelled_basket_pattern:
-        df = _step(df, ~pl.col("basket_id").str.contains(cfg.cancelled_basket_pattern),
-                   "cancellation or credit note", report)
-    if "quantity" in df.columns:
-        df = _step(df, pl.col("quantity").fill_null(1) > 0, "non-positive quantity", report)
-    if "price" in df.columns:
-        df = _step(df, pl.col("price").fill_null(1) > 0, "non-positive price", report)
+        steps.append(("cancellation or credit note", ~pl.col("basket_id").str.contains(cfg.cancelled_basket_pattern)))
+    if "quantity" in columns:
+        steps.append(("non-positive quantity", pl.col("quantity").fill_null(1) > 0))
+    if "price" in columns:
+        steps.append(("non-positive price", pl.col("price").fill_null(1) > 0))
     if cfg.item_pattern:
-        df = _step(df, pl.col("item_id").str.contains(cfg.item_pattern), "non-product item code", report)
-    if "title" in df.columns:
-        df = _step(df, pl.col("title").str.strip_chars().fill_null("") != "", "missing text", report)
+        steps.append(("non-product item code", pl.col("item_id").str.contains(cfg.item_pattern)))
+    if "title" in columns:
+        steps.append(("missing text", pl.col("title").str.strip_chars().fill_null("") != ""))
+    return steps
+
+
+def _drop_repeats(flagged: pl.DataFrame, columns: list[str], codes: tuple[int | None, int], kept: int) -> pl.DataFrame:
+    """Mark the surviving lines that repeat an earlier one: identical lines (code `codes[0]`, None: keep
+    them), then an item listed again in its basket (`codes[1]`; baskets are sets for association
+    analysis). Both only concern lines whose (basket, item) pair occurs more than once, usually a
+    few percent: they are judged on that subset, in their original order, instead of hashing
+    every column of every line."""
+    alive = pl.col("_drop") == kept
+    rows = flagged.select(alive & pl.struct(alive, "basket_id", "item_id").is_duplicated()).to_series().arg_true()
+    if rows.len() == 0:
+        return flagged
+    sub = flagged[rows]
+    duplicate, repeated = codes
+    if duplicate is not None:
+        sub = sub.with_columns(pl.when(pl.struct(*columns).is_first_distinct()).then(pl.col("_drop"))
+                               .otherwise(pl.lit(duplicate, pl.UInt8)).alias("_drop"))
+    sub = sub.with_columns(pl.when(~alive | pl.struct(alive, "basket_id", "item_id").is_first_distinct())
+                           .then(pl.col("_drop")).otherwise(pl.lit(repeated, pl.UInt8)).alias("_drop"))
+    return flagged.with_columns(flagged["_drop"].scatter(rows, sub["_drop"]))
+
+
+def clean(lines: pl.DataFrame | pl.LazyFrame, cfg: CleanConfig) -> tuple[pl.DataFrame, QualityReport]:
+    """Drop unusable lines in a fixed order; returns one line per (basket, item) and the report.
+
+    One pass, never a copy per step: each line gets the index of the first step that drops it
+    (`_drop`, len(reasons) when kept). A step's lines dropped are the lines with its index; its
+    baskets dropped are the baskets whose LAST line it drops (the largest index over the basket).
+    """
+    lf = lines.lazy()
+    columns = lf.collect_schema().names()
+    row_steps = _row_steps(columns, cfg)
+    reasons = [reason for reason, _ in row_steps]
+    duplicate = None
     if cfg.drop_duplicate_lines:
-        df = _step(df, pl.struct(pl.all()).is_first_distinct(), "duplicate line", report)
-    # An item listed twice in one basket counts once: baskets are sets for association analysis.
-    df = _step(df, pl.struct("basket_id", "item_id").is_first_distinct(), "item repeated inside a basket", report)
-    sizes = df.group_by("basket_id").len()
+        duplicate = len(reasons)
+        reasons.append("duplicate line")
+    reasons.append("item repeated inside a basket")
     if cfg.max_basket_size:
-        giants = sizes.filter(pl.col("len") > cfg.max_basket_size)["basket_id"]
-        report.giant_baskets_over = cfg.max_basket_size
-        df = _step(df, ~pl.col("basket_id").is_in(giants.implode()), f"giant basket (> {cfg.max_basket_size} items)", report)
+        reasons.append(f"giant basket (> {cfg.max_basket_size} items)")
+    kept_code = len(reasons)
+    first_failed: Any = pl
+    for code, (_reason, keep) in enumerate(row_steps):  # when(fails 0).then(0).when(fails 1).then(1)...
+        first_failed = first_failed.when(~keep.fill_null(False)).then(pl.lit(code, pl.UInt8))
+    drop = pl.col("_drop")
+    flagged = lf.with_columns(first_failed.otherwise(pl.lit(kept_code, pl.UInt8)).alias("_drop")).collect()
+    flagged = _drop_repeats(flagged, columns, (duplicate, reasons.index("item repeated inside a basket")), kept_code)
+    if cfg.max_basket_size:
+        alive = drop == kept_code
+        flagged = flagged.with_columns(pl.when(alive & (alive.sum().over("basket_id") > cfg.max_basket_size))
+                                       .then(pl.lit(kept_code - 1, pl.UInt8)).otherwise(drop).alias("_drop"))
+    per_basket = flagged.group_by("basket_id").agg(drop.max().alias("last"), (drop == kept_code).sum().alias("size"))
+    lines_by = dict(flagged["_drop"].value_counts().iter_rows())
+    baskets_by = dict(per_basket["last"].value_counts().iter_rows())
+    report = QualityReport(lines_in=flagged.height, baskets_in=per_basket.height,
+                           giant_baskets_over=cfg.max_basket_size or None)
+    report.steps = [QualityStep(reason, lines_by.get(code, 0), baskets_by.get(code, 0))
+                    for code, reason in enumerate(reasons)]
+    df = flagged.filter(drop == kept_code).drop("_drop")
+    del flagged
     if df.height == 0:
         raise DataError("nothing left after cleaning; check data.preset / column mapping and clean.* patterns "
                         "(see quality steps with --set clean.item_pattern=null)")
+    sizes = per_basket.filter(pl.col("last") == kept_code)["size"]
     report.lines_out = df.height
-    report.baskets_out = df["basket_id"].n_unique()
+    report.baskets_out = sizes.len()
     report.items_out = df["item_id"].n_unique()
-    report.single_item_baskets = int((df.group_by("basket_id").len()["len"] == 1).sum())
+    report.single_item_baskets = int((sizes == 1).sum())
     return df, report
 
 

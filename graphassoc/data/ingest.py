@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from graphassoc.data.config import DataConfig
+from graphassoc.data.dates import parse_timestamps
 from graphassoc.errors import DataError, UsageError
 
 TRANSACTION_REQUIRED = ["basket_id", "item_id"]
@@ -27,7 +28,9 @@ PRESETS: dict[str, dict[str, str]] = {
 }
 
 READERS = {
-    ".csv": lambda p: pl.scan_csv(p, infer_schema_length=10000),
+    # Every CSV column is read as text and cast by name later: an id column stays text (00100 keeps
+    # its zeros, 85123A after 10,000 numeric ids is no error), numbers and dates are parsed as such.
+    ".csv": lambda p: pl.scan_csv(p, infer_schema=False),
     ".parquet": pl.scan_parquet,
     ".pq": pl.scan_parquet,
     ".jsonl": pl.scan_ndjson,
@@ -66,17 +69,18 @@ def _rename(lf: pl.LazyFrame, mapping: dict[str, str], required: list[str], opti
     return lf.select(selected)
 
 
-def _cast(lf: pl.LazyFrame, what: str) -> pl.LazyFrame:
-    """Cast to canonical types, naming the column and an offending value when a cast fails."""
-    schema = lf.collect_schema()
+def _casts(schema: pl.Schema, what: str) -> list[pl.Expr]:
+    """Expressions casting to canonical types (timestamps as text are parsed afterwards, by parse_timestamps)."""
     casts = []
     for name, dtype in schema.items():
         if name in ("basket_id", "item_id", "user_id"):
-            # Float ids (UCI CustomerID 17850.0) print as integers.
             col = pl.col(name)
-            if dtype.is_float():
+            if dtype.is_float():  # float ids (UCI CustomerID 17850.0) print as integers ...
                 col = col.cast(pl.Int64, strict=False)
-            casts.append(col.cast(pl.String).alias(name))
+            col = col.cast(pl.String)
+            if name == "user_id" and dtype == pl.String:  # ... also when a CSV holds them as text
+                col = col.str.replace(r"^(\d+)\.0+$", "$1")
+            casts.append(col.alias(name))
         elif name in ("title", "description", "category"):
             if dtype != pl.String:
                 raise DataError(f"{what}: column '{name}' should hold text but holds {dtype}")
@@ -86,25 +90,26 @@ def _cast(lf: pl.LazyFrame, what: str) -> pl.LazyFrame:
                 raise DataError(f"{what}: column '{name}' should be numeric but holds {dtype}")
             casts.append(pl.col(name).cast(pl.Float64, strict=False).alias(name))
         elif name == "timestamp":
-            if dtype == pl.String:
-                casts.append(pl.col(name).str.to_datetime(strict=False).alias(name))
-            elif dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            if dtype == pl.Date or isinstance(dtype, pl.Datetime):
                 casts.append(pl.col(name).cast(pl.Datetime("us")).alias(name))
+            elif dtype == pl.String:
+                casts.append(pl.col(name))
             else:
                 raise DataError(f"{what}: column 'timestamp' should hold dates but holds {dtype}")
-    return lf.select(casts)
+    return casts
 
 
 def _check_cast(raw: pl.DataFrame, cast: pl.DataFrame, what: str, mapping: dict[str, str]) -> None:
     for name in ("quantity", "price", "timestamp"):
         if name not in cast.columns:
             continue
-        bad = raw.filter(cast[name].is_null() & raw[name].is_not_null())
-        if bad.height:
-            example = bad[name][0]
+        lost = cast[name].is_null() & raw[name].is_not_null()
+        n_bad = int(lost.sum())
+        if n_bad:
+            example = raw[name].filter(lost)[0]
             kind = "dates" if name == "timestamp" else "numbers"
             source = mapping.get(name, name)
-            raise DataError(f"{what}: column '{source}' ({name}) should hold {kind} but has {bad.height} "
+            raise DataError(f"{what}: column '{source}' ({name}) should hold {kind} but has {n_bad:,} "
                             f"values that are not, e.g. {example!r}; fix the file or map another column")
 
 
@@ -124,20 +129,24 @@ def read_catalog(path: Path, cfg: DataConfig) -> pl.DataFrame:
     lf = _rename(scan_table(path, "catalog"), cfg.catalog_columns, CATALOG_REQUIRED, CATALOG_OPTIONAL,
                  "catalog", hint)
     df = _collect_typed(lf, "catalog", cfg.catalog_columns)
-    df = df.filter(pl.col("item_id").is_not_null()).unique("item_id", keep="first", maintain_order=True)
+    df = (df.filter(pl.col("item_id").is_not_null() & (pl.col("item_id").str.strip_chars() != ""))
+          .unique("item_id", keep="first", maintain_order=True))
     if df.height == 0:
         raise DataError(f"catalog '{path}' has no items")
     return df
 
 
 def _collect_typed(lf: pl.LazyFrame, what: str, mapping: dict[str, str]) -> pl.DataFrame:
-    cast_lf = _cast(lf, what)
+    """One read of the mapped columns, cast in memory; a value a cast loses is quoted in the error."""
+    casts = _casts(lf.collect_schema(), what)
     try:
         raw = lf.collect()
-        cast = cast_lf.collect()
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"{what}: cannot read the columns: {str(exc).splitlines()[0]}") from None
-    _check_cast(raw, cast, what, mapping)
-    if cast.height == 0:
+    if raw.height == 0:
         raise DataError(f"{what} file has no rows")
+    cast = raw.select(casts)
+    if "timestamp" in cast.columns and cast.schema["timestamp"] == pl.String:
+        cast = cast.with_columns(parse_timestamps(cast["timestamp"]))
+    _check_cast(raw, cast, what, mapping)
     return cast

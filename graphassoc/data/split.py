@@ -36,11 +36,12 @@ def split_baskets(baskets: pl.DataFrame, cfg: SplitConfig, seed: int) -> pl.Data
         n_test = int(round(n * cfg.test_fraction))
         n_valid = int(round(n * cfg.valid_fraction))
         order = np.arange(n) if has_time else np.random.default_rng(seed).permutation(n)
-        labels = np.empty(n, dtype=object)
-        labels[order[: n - n_valid - n_test]] = "train"
-        labels[order[n - n_valid - n_test: n - n_test]] = "valid"
-        labels[order[n - n_test:]] = "test"
-        out = baskets.with_columns(pl.Series("split", labels, dtype=pl.String))
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n)  # rank of each basket in time (or shuffled) order
+        rank = pl.Series(position)
+        out = baskets.with_columns(pl.when(rank >= n - n_test).then(pl.lit("test"))
+                                   .when(rank >= n - n_valid - n_test).then(pl.lit("valid"))
+                                   .otherwise(pl.lit("train")).alias("split"))
     if (out["split"] == "train").sum() == 0:
         raise DataError("the split leaves no train baskets; move split.valid_start later or lower split.valid_fraction")
     return out

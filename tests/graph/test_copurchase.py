@@ -66,3 +66,40 @@ def test_stats_and_views() -> None:
     nxg = to_networkx(g.nodes, g.edges)
     assert set(nxg.nodes) == set("abcdez") and nxg.number_of_edges() == 2
     assert nxg["a"]["b"]["count"] == 2 and nxg.nodes["z"]["degree"] == 0
+
+
+def _random_baskets(seed: int, n: int = 300, items: int = 40) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    return [[f"i{k:02d}" for k in rng.choice(items, size=rng.integers(1, 12), replace=False)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("block_entries", [1, 50, 10**9])
+def test_pair_counts_in_many_blocks_equal_brute_force(block_entries: int) -> None:
+    from graphassoc.graph.copurchase import basket_matrix, pair_counts
+
+    baskets = _random_baskets(0)
+    catalog = sorted({i for b in baskets for i in b})
+    x = basket_matrix(pl.Series([sorted(b) for b in baskets]), {k: v for v, k in enumerate(catalog)}, len(catalog))
+    i, j, c = pair_counts(x, min_count=3, block_entries=block_entries)
+    pairs, _ = _brute_force(baskets)
+    got = {(catalog[a], catalog[b]): int(n) for a, b, n in zip(i, j, c)}
+    assert got == {p: n for p, n in pairs.items() if n >= 3}
+    assert list(zip(i, j)) == sorted(zip(i, j))  # sorted by (src, dst) whatever the blocks
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_top_k_keeps_each_items_heaviest_edges(k: int) -> None:
+    baskets = _random_baskets(1, n=200, items=15)
+    catalog = sorted({i for b in baskets for i in b})
+    items = pl.DataFrame({"item_id": catalog, "title": catalog})
+    train = pl.DataFrame({"items": [sorted(b) for b in baskets]})
+    g = build_copurchase(items, train, GraphConfig(min_count=1, top_k=k))
+    pairs, _ = _brute_force(baskets)
+    # Reference: for each item, its k partners by count descending, then partner id ascending.
+    wanted = set()
+    for item in catalog:
+        partners = sorted(((-n, b if a == item else a) for (a, b), n in pairs.items() if item in (a, b)))
+        wanted |= {tuple(sorted((item, other))) for _, other in partners[:k]}
+    got = {(r["src"], r["dst"]) for r in g.edges.iter_rows(named=True)}
+    assert got == wanted
+    assert all(r["count"] == pairs[(r["src"], r["dst"])] for r in g.edges.iter_rows(named=True))
