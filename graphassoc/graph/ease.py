@@ -74,36 +74,49 @@ def sparse_ease(x: "sp.csr_matrix", lam: float, neighbours: int) -> "sp.csr_matr
 
 def sparse_ease_from_gram(g: "sp.csr_matrix", lam: float, hoods: np.ndarray | None = None,
                           neighbours: int = 200) -> "sp.csr_matrix":
-    """sparse_ease on a precomputed gram (and neighbourhoods, which do not depend on lam: tuning reuses them)."""
+    """sparse_ease on a precomputed gram (and neighbourhoods, which do not depend on lam)."""
+    return sparse_ease_path(g, [lam], hoods, neighbours)[0]
+
+
+def sparse_ease_path(g: "sp.csr_matrix", lams: list[float], hoods: np.ndarray | None = None,
+                     neighbours: int = 200) -> list["sp.csr_matrix"]:
+    """sparse_ease for several lambdas at once: each neighbourhood block is gathered once, solved per lambda
+    (tuning lambda on validation costs one gather and len(lams) batched solves, not len(lams) fits)."""
     import scipy.sparse as sp
 
     n = g.shape[0]
     if n < 2:
-        return sp.csr_matrix((n, n), dtype=np.float32)
+        return [sp.csr_matrix((n, n), dtype=np.float32) for _ in lams]
     hoods = neighbourhoods(g, neighbours) if hoods is None else hoods
     k = hoods.shape[1]
-    values = np.empty((n, k), dtype=np.float32)
+    values = np.empty((len(lams), n, k), dtype=np.float32)
     batch = max(1, _SOLVE_ROWS // k)
     # Many small solves: a multi-threaded BLAS spends more time synchronising than solving (60x slower
     # on a busy 2-core machine), so each batched solve runs on one thread.
     with threadpool_limits(1):
         for start in range(0, n, batch):
             cols = np.arange(start, min(start + batch, n))
-            values[start:start + batch] = _solve_columns(g, hoods[start:start + batch], cols, lam)
-    b = sp.csc_matrix((values.ravel(), hoods.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
-    return b.tocsr()
+            values[:, start:start + batch] = _solve_columns(g, hoods[start:start + batch], cols, lams)
+    indptr = np.arange(0, n * k + 1, k)
+    return [sp.csc_matrix((v.ravel(), hoods.ravel(), indptr), shape=(n, n)).tocsr() for v in values]
 
 
-def _solve_columns(g: "sp.csr_matrix", hoods: np.ndarray, cols: np.ndarray, lam: float) -> np.ndarray:
-    """Ridge weights of columns `cols` on their neighbourhoods: (G[N,N] + lam I)^-1 G[N, j], batched."""
+def _solve_columns(g: "sp.csr_matrix", hoods: np.ndarray, cols: np.ndarray, lams: list[float]) -> np.ndarray:
+    """Ridge weights of columns `cols` on their neighbourhoods, (G[N,N] + lam I)^-1 G[N, j], per lambda."""
     union, pos = np.unique(hoods, return_inverse=True)
     pos = pos.reshape(hoods.shape)
-    block = g[union][:, np.concatenate([union, cols])].toarray().astype(np.float64)
-    m = len(union)
-    lhs = block[pos[:, :, None], pos[:, None, :]]  # (batch, K, K) = G[N_j, N_j]
-    lhs += lam * np.eye(hoods.shape[1])[None]
-    rhs = block[pos, m + np.arange(len(cols))[:, None]]  # (batch, K) = G[N_j, j]
-    return np.linalg.solve(lhs, rhs[:, :, None])[:, :, 0].astype(np.float32)
+    block = g[union][:, np.concatenate([union, cols])].toarray()
+    m, k = len(union), hoods.shape[1]
+    flat = (pos * block.shape[1])[:, :, None] + pos[:, None, :]
+    lhs = np.take(block, flat).astype(np.float64)  # (batch, K, K) = G[N_j, N_j]
+    rhs = block[pos, m + np.arange(len(cols))[:, None]].astype(np.float64)[:, :, None]  # (batch, K, 1) = G[N_j, j]
+    diag = np.arange(k)
+    out = np.empty((len(lams), len(cols), k), dtype=np.float32)
+    for i, lam in enumerate(lams):
+        shifted = lhs.copy()
+        shifted[:, diag, diag] += lam
+        out[i] = np.linalg.solve(shifted, rhs)[:, :, 0]
+    return out
 
 
 def use_dense(n_items: int, cfg: EaseConfig) -> bool:

@@ -17,7 +17,8 @@ from graphassoc.errors import UsageError  # noqa: E402
 from graphassoc.evaluate.config import EvaluateConfig  # noqa: E402
 from graphassoc.recommend.context import RankContext  # noqa: E402
 from graphassoc.recommend.rankers import (RANKERS, CooccurrenceRanker, EaseRanker, HybridRanker, ModelRanker,  # noqa: E402
-                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker, ease_weights)
+                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker)
+from graphassoc.graph.ease import ease_weights  # noqa: E402
 from graphassoc.runs import Run  # noqa: E402
 
 
