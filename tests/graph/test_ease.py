@@ -82,3 +82,14 @@ def test_dense_ease_too_big_stops_naming_the_setting(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GRAPHASSOC_MEMORY_GB", "0.000001")
     with pytest.raises(MemoryBudgetError, match="ease.method=sparse"):
         fit_ease(_baskets(), 10.0, EaseConfig(method="dense"))
+
+
+def test_sparse_ease_path_equals_one_fit_per_lambda() -> None:
+    from graphassoc.graph.ease import sparse_ease_path
+
+    x = _baskets(seed=2)
+    g = gram(x)
+    path = sparse_ease_path(g, [1.0, 30.0], neighbours=8)
+    for lam, b in zip([1.0, 30.0], path):
+        np.testing.assert_allclose(b.toarray(), sparse_ease(x, lam, 8).toarray(), atol=1e-6)
+    assert np.abs(path[0] - path[1]).max() > 1e-3  # lambda matters
