@@ -50,19 +50,26 @@ def neighbourhoods(g: "sp.csr_matrix", neighbours: int) -> np.ndarray:
 
     Ranked by co-occurrence count; ties (zero counts included, when an item has fewer than K
     partners) go to the more popular item, then the lower index, so K >= n - 1 takes every item.
+    Reads each gram row's nonzeros only: O(nnz + n K log K), never an n x n array.
     """
     n = g.shape[0]
     k = min(neighbours, n - 1)
     pop = g.diagonal().astype(np.float64)
-    # Counts are integers: a tie-break below 1 reorders ties only. Index tie-break: below that again.
+    # Counts are integers: a tie-break below 1 reorders ties only; the index tie-break sits below that.
     tie = 0.5 * pop / (pop.max() + 1.0) + 0.25 * (n - np.arange(n)) / (n + 1.0) / (pop.max() + 2.0)
+    fallback = np.argsort(-tie, kind="stable")[:k + 1]  # zero-count partners, best first: fills short rows
     out = np.empty((n, k), dtype=np.int64)
-    step = max(1, (1 << 24) // max(n, 1))  # rows of dense keys per block: ~128 MB of float64
-    for start in range(0, n, step):
-        rows = g[start:start + step].toarray().astype(np.float64) + tie[None, :]
-        rows[np.arange(len(rows)), np.arange(start, start + len(rows))] = -np.inf
-        top = np.argpartition(-rows, k - 1, axis=1)[:, :k] if k < n else np.argsort(-rows, axis=1)[:, :k]
-        out[start:start + len(rows)] = np.sort(top, axis=1)
+    for row in range(n):
+        cols = g.indices[g.indptr[row]:g.indptr[row + 1]]
+        vals = g.data[g.indptr[row]:g.indptr[row + 1]]
+        keep = (cols != row) & (vals > 0)
+        cols = cols[keep].astype(np.int64)
+        if len(cols) > k:
+            cols = cols[np.argpartition(-(vals[keep] + tie[cols]), k - 1)[:k]]
+        elif len(cols) < k:
+            extra = fallback[(fallback != row) & ~np.isin(fallback, cols)][:k - len(cols)]
+            cols = np.concatenate([cols, extra])
+        out[row] = np.sort(cols)
     return out
 
 

@@ -93,3 +93,16 @@ def test_sparse_ease_path_equals_one_fit_per_lambda() -> None:
     for lam, b in zip([1.0, 30.0], path):
         np.testing.assert_allclose(b.toarray(), sparse_ease(x, lam, 8).toarray(), atol=1e-6)
     assert np.abs(path[0] - path[1]).max() > 1e-3  # lambda matters
+
+
+def test_neighbourhoods_equal_a_full_sort_of_every_row() -> None:
+    """Reference: sort each dense gram row by (count desc, popularity desc, index asc), self excluded."""
+    x = _baskets(n_items=50, seed=4)
+    counts = gram(x).toarray().astype(np.int64)
+    pop = np.diag(counts)
+    for k in (1, 7, 30, 49):
+        hoods = neighbourhoods(gram(x), k)
+        for j in range(50):
+            others = [i for i in range(50) if i != j]
+            ranked = sorted(others, key=lambda i: (-counts[j, i], -pop[i], i))
+            assert list(hoods[j]) == sorted(ranked[:k]), (k, j)
