@@ -32,7 +32,9 @@ def gram(x: "sp.spmatrix") -> "sp.csr_matrix":
     import scipy.sparse as sp
 
     x = sp.csr_matrix(x, dtype=np.float32)
-    return (x.T.tocsr() @ x).tocsr()
+    out = (x.T.tocsr() @ x).tocsr()
+    out.sort_indices()  # a product's rows come unsorted; lookups (g[i, j]) then scan instead of bisect
+    return out
 
 
 def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:

@@ -14,6 +14,7 @@ class EaseConfig(StrictModel):
     # sparse: each item's column regressed on its `neighbours` strongest co-purchase partners only
     # (EASE restricted to a neighbourhood, as fsSLIM restricts SLIM): O(n K^3) time, O(n K) memory.
     # auto: dense while n <= dense_max_items and the dense matrices fit in memory, else sparse.
+    # The same size rule keeps the co-occurrence ranker's item x item matrix dense or sparse.
     method: Literal["auto", "dense", "sparse"] = "auto"
     dense_max_items: int = Field(default=20_000, ge=1)
     # Partners per item in the sparse method (measured on the shared data in bench/bench_compare.py:

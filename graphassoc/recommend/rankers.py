@@ -100,7 +100,8 @@ class CooccurrenceRanker(Ranker):
         off.eliminate_zeros()
         # Row q holds P(j | q) = count(q, j) / count(q) (sparse); items never seen have an empty row.
         off.data = off.data / np.repeat(np.maximum(pop, 1.0).astype(np.float32), np.diff(off.indptr))
-        self.cond = off
+        # Dense while EASE would be dense (a sparse x dense product is ~3x faster than sparse x sparse).
+        self.cond = off.toarray() if use_dense(self.n_items, ease_config(ctx)) else off
         return self
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
