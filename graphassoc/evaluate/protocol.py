@@ -160,6 +160,14 @@ def top_k(scores: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
     return out
 
 
+def guard_block(rows: int, n_items: int) -> None:
+    """Stop before a block of scores (and the ~3 same-sized temporaries of ranking it) outgrows memory."""
+    from graphassoc.memory import check_fits
+
+    check_fits(4.0 * 4 * rows * n_items, f"a block of {rows:,} queries x {n_items:,} items of scores",
+               "lower --set evaluate.chunk_size (queries scored at once)")
+
+
 @dataclass
 class Ranking:
     """What the metrics need from a ranker on a query set: the target ranks and the top-k lists."""
@@ -170,6 +178,7 @@ class Ranking:
 
 def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chunk: int = 512) -> Ranking:
     """Score the full catalogue for every query in chunks, exclude query items, rank the targets."""
+    guard_block(min(chunk, len(queries)), len(pos))
     ranks, tops = [], []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]
@@ -187,6 +196,7 @@ def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chu
 
 def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
     """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
+    guard_block(min(chunk, len(queries)) * 4, len(pos))  # scores[rows] repeats a row per target (~4 a basket)
     out: list[np.ndarray] = []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from graphassoc.errors import DataError, GraphassocError
 from graphassoc.evaluate.metrics import per_query
-from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
+from graphassoc.evaluate.protocol import evaluate, exclude_query_items, guard_block, query_matrix, rank_of_targets
 from graphassoc.graph.ease import fit_ease_gram, gram, sparse_ease_path, use_dense
 from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.recommend.context import EVIDENCE, RankContext
@@ -43,6 +43,9 @@ class Ranker:
         raise NotImplementedError
 
     def score(self, queries: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
+        """Scores of every catalogue item for every query, computed `chunk` queries at a time; callers
+        scoring many queries pass them in blocks (evaluate, recommend_batch): the result is queries x items."""
+        guard_block(len(queries), self.n_items)
         out = np.empty((len(queries), self.n_items), dtype=np.float32)
         for start in range(0, len(queries), chunk):
             out[start:start + chunk] = self._score([np.asarray(q, dtype=np.int64) for q in queries[start:start + chunk]])

@@ -104,3 +104,15 @@ def test_item_to_basket_asks_one_item_for_the_rest_and_ranks_every_target():
     for query, targets, r in zip(q.query, q.targets, ranks):
         order = [i for i in np.argsort(-scores, kind="stable") if i not in query]
         assert r.tolist() == [order.index(t) + 1 for t in targets]
+
+
+def test_a_block_of_scores_too_big_stops_naming_the_chunk_size(monkeypatch):
+    from graphassoc.evaluate.protocol import Queries, evaluate
+    from graphassoc.memory import MemoryBudgetError
+
+    monkeypatch.setenv("GRAPHASSOC_MEMORY_GB", "0.0001")  # ~100 KB: 512 queries x 1,000 items do not fit
+    queries = Queries("test", ["b"] * 600, [np.array([0])] * 600, np.ones(600, dtype=np.int64))
+    called = []
+    with pytest.raises(MemoryBudgetError, match="evaluate.chunk_size"):
+        evaluate(lambda q: called.append(1) or np.zeros((len(q), 1000), np.float32), queries, np.arange(1000))
+    assert not called  # stopped before scoring anything
