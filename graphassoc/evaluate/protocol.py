@@ -196,16 +196,21 @@ def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chu
 
 def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
     """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
-    guard_block(min(chunk, len(queries)) * 4, len(pos))  # scores[rows] repeats a row per target (~4 a basket)
+    guard_block(2 * min(chunk, len(queries)), len(pos))  # the scores and their rows repeated per target
     out: list[np.ndarray] = []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]
         targets = queries.targets[start:start + chunk]
         scores = exclude_query_items(np.array(score(batch), dtype=np.float32, copy=True), batch)
-        rows = np.repeat(np.arange(len(batch)), [len(t) for t in targets])
-        flat = np.concatenate(targets).astype(np.int64)
-        ranks = rank_of_targets(scores[rows], flat, pos)
-        out.extend(np.split(ranks, np.cumsum([len(t) for t in targets])[:-1]))
+        sizes = np.asarray([len(t) for t in targets])
+        lo = 0
+        while lo < len(batch):  # queries whose targets together repeat at most `chunk` score rows
+            hi = lo + max(1, int(np.searchsorted(np.cumsum(sizes[lo:]), chunk, side="right")))
+            rows = np.repeat(np.arange(lo, hi), sizes[lo:hi])
+            flat = np.concatenate(targets[lo:hi]).astype(np.int64)
+            ranks = rank_of_targets(scores[rows], flat, pos)
+            out.extend(np.split(ranks, np.cumsum(sizes[lo:hi])[:-1]))
+            lo = hi
     return out
 
 
