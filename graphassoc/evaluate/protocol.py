@@ -219,18 +219,24 @@ def history_popularity(history: sp.csr_matrix) -> np.ndarray:
     return np.asarray(history.sum(axis=0)).ravel().astype(np.int64)
 
 
-def target_cooccurrence(history: sp.csr_matrix, queries: Queries) -> np.ndarray:
+def target_cooccurrence(history: sp.csr_matrix, queries: Queries, block: int = 1024) -> np.ndarray:
     """Per query: how many history baskets hold the target together with at least one query item.
 
     This is the count the strata use (cold 0, sparse 1-5, warm > 5): the evidence a co-occurrence
-    method has for this exact completion, not merely the target's popularity.
+    method has for this exact completion, not merely the target's popularity. Computed in blocks of
+    queries: each (query, basket holding its target) pair is one row, kept when it meets the query.
     """
+    history = sp.csr_matrix(history)
     by_item = history.tocsc()
+    holders = np.diff(by_item.indptr)
     out = np.zeros(len(queries), dtype=np.int64)
-    for i, (query, target) in enumerate(zip(queries.query, queries.target)):
-        holders = by_item.indices[by_item.indptr[target]:by_item.indptr[target + 1]]
-        if len(holders) == 0:
-            continue
-        sub = history[holders][:, query]
-        out[i] = int(np.count_nonzero(sub.getnnz(axis=1)))
+    for start in range(0, len(queries), block):
+        target = queries.target[start:start + block]
+        lens = holders[target]
+        pair_q = np.repeat(np.arange(len(target)), lens)
+        first = np.repeat(by_item.indptr[target] - (np.cumsum(lens) - lens), lens)
+        baskets = by_item.indices[first + np.arange(len(pair_q))]
+        asked = query_matrix(queries.query[start:start + block], history.shape[1])[pair_q]
+        met = np.diff(history[baskets].multiply(asked).tocsr().indptr) > 0
+        out[start:start + len(target)] = np.bincount(pair_q[met], minlength=len(target))
     return out
