@@ -18,6 +18,7 @@ from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.protocol import evaluate, exclude_query_items, guard_block, query_matrix, rank_of_targets
 from graphassoc.graph.ease import fit_ease_gram, gram, sparse_ease_path, use_dense
 from graphassoc.graph.ease_config import EaseConfig
+from graphassoc.memory import check_fits
 from graphassoc.recommend.context import EVIDENCE, RankContext
 from graphassoc.registry import Registry
 
@@ -266,58 +267,46 @@ def item_embeddings(ctx: RankContext) -> np.ndarray:
     return ctx.cache["text:embeddings"]
 
 
-# Similarity rows (query items x catalogue, float32) held at once while scoring a block of queries.
-_TEXT_BLOCK_BYTES = 128 * 2**20
-
-
 @RANKERS.register("text", "frozen text encoder: max cosine similarity to any query item")
 class TextRanker(Ranker):
     """score_j = max over query items q of cos(q, j).
 
-    Up to evaluate.text_exact_max_items every cosine is computed (blocked matmul, exact); above,
-    each item keeps its `text_neighbours` nearest items (text/neighbours.py: HNSW at size) and an
-    item in no query item's list scores -1, below every listed one: the top of the ranking is exact
-    as long as the lists are, the tail is tied and falls back to the protocol's tie-break.
+    Up to evaluate.text_exact_max_items every cosine is computed once (an n x n float32 matrix:
+    60 MB for 3,900 items); above, each item keeps its `text_neighbours` nearest items
+    (text/neighbours.py: exact top-k, HNSW at size) and an item in no query item's list scores -1,
+    below every listed one: the top of the ranking is exact as long as the lists are, the tail is
+    tied and falls back to the protocol's tie-break.
     """
 
     name = "text"
 
     def fit(self, ctx: RankContext) -> "TextRanker":
         self.n_items = ctx.n_items
-        self.emb = item_embeddings(ctx)
+        emb = item_embeddings(ctx)
         cfg = ctx.eval_cfg
-        self.lists: sp.csr_matrix | None = None
-        if self.n_items > cfg.text_exact_max_items:
+        if self.n_items <= cfg.text_exact_max_items:
+            check_fits(4.0 * self.n_items ** 2, f"the text ranker's {self.n_items:,} x {self.n_items:,} cosines",
+                       "lower --set evaluate.text_exact_max_items (above it, nearest-neighbour lists)")
+            self.similarity, self.lists = emb @ emb.T, None
+        else:
             key = f"text:lists:{cfg.text_neighbours}"
             if key not in ctx.cache:
-                ctx.cache[key] = neighbour_lists(self.emb, cfg.text_neighbours, text_neighbours_config(ctx))
-            self.lists = ctx.cache[key]
+                ctx.cache[key] = neighbour_lists(emb, cfg.text_neighbours, text_neighbours_config(ctx))
+            self.similarity, self.lists = None, ctx.cache[key]
         self.notes = {"search": "exact" if self.lists is None else f"top-{cfg.text_neighbours} lists"}
         return self
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         out = np.full((len(queries), self.n_items), -1.0, dtype=np.float32)
-        if self.lists is not None:
-            rows = np.repeat(np.arange(len(queries)), [len(q) for q in queries])
-            part = self.lists[np.concatenate(list(queries)).astype(np.int64)].tocoo() if len(rows) else None
-            if part is not None:
-                np.maximum.at(out, (rows[part.row], part.col), part.data)
-            return out
-        per_block = max(1, _TEXT_BLOCK_BYTES // (4 * max(self.n_items, 1)))
-        start = 0
-        while start < len(queries):  # blocks of queries whose items' similarity rows fit the budget
-            stop, held = start, 0
-            while stop < len(queries) and (stop == start or held + len(queries[stop]) <= per_block):
-                held += len(queries[stop])
-                stop += 1
-            block = queries[start:stop]
-            items, inverse = np.unique(np.concatenate(list(block)).astype(np.int64), return_inverse=True)
-            sims = self.emb[items] @ self.emb.T
-            bounds = np.cumsum([0, *[len(q) for q in block]])
-            for i, query in enumerate(block):
+        if self.lists is None:
+            for i, query in enumerate(queries):
                 if len(query):
-                    out[start + i] = sims[inverse[bounds[i]:bounds[i + 1]]].max(axis=0)
-            start = stop
+                    out[i] = self.similarity[query].max(axis=0)
+            return out
+        if sum(len(q) for q in queries):
+            rows = np.repeat(np.arange(len(queries)), [len(q) for q in queries])
+            part = self.lists[np.concatenate(list(queries)).astype(np.int64)].tocoo()
+            np.maximum.at(out, (rows[part.row], part.col), part.data)
         return out
 
 
