@@ -118,13 +118,27 @@ def _solve_columns(g: "sp.csr_matrix", hoods: np.ndarray, cols: np.ndarray, lams
     m, k = len(union), hoods.shape[1]
     flat = (pos * block.shape[1])[:, :, None] + pos[:, None, :]
     lhs = np.take(block, flat).astype(np.float64)  # (batch, K, K) = G[N_j, N_j]
-    rhs = block[pos, m + np.arange(len(cols))[:, None]].astype(np.float64)[:, :, None]  # (batch, K, 1) = G[N_j, j]
+    rhs = block[pos, m + np.arange(len(cols))[:, None]].astype(np.float64)  # (batch, K) = G[N_j, j]
+    return _ridge_solves(lhs, rhs, lams)
+
+
+def _ridge_solves(lhs: np.ndarray, rhs: np.ndarray, lams: list[float]) -> np.ndarray:
+    """(G_N + lam I) b = g per matrix and lambda: LAPACK Cholesky (potrf/potrs), ~2x cheaper than LU;
+    G_N + lam I is positive definite for lam > 0 (min-norm least squares if rounding says otherwise)."""
+    from scipy.linalg import lapack
+
+    n, k = rhs.shape
+    out = np.empty((len(lams), n, k), dtype=np.float32)
     diag = np.arange(k)
-    out = np.empty((len(lams), len(cols), k), dtype=np.float32)
-    for i, lam in enumerate(lams):
-        shifted = lhs.copy()
-        shifted[:, diag, diag] += lam
-        out[i] = np.linalg.solve(shifted, rhs)[:, :, 0]
+    for c in range(n):
+        for i, lam in enumerate(lams):
+            a = lhs[c].copy()
+            a[diag, diag] += lam
+            chol, info = lapack.dpotrf(a, lower=1, clean=0)
+            if info == 0:
+                out[i, c] = lapack.dpotrs(chol, rhs[c], lower=1)[0]
+            else:  # potrf leaves `a` untouched (overwrite_a=0)
+                out[i, c] = np.linalg.lstsq(a, rhs[c], rcond=None)[0]
     return out
 
 

@@ -106,3 +106,11 @@ def test_neighbourhoods_equal_a_full_sort_of_every_row() -> None:
             others = [i for i in range(50) if i != j]
             ranked = sorted(others, key=lambda i: (-counts[j, i], -pop[i], i))
             assert list(hoods[j]) == sorted(ranked[:k]), (k, j)
+
+
+def test_sparse_ease_without_ridge_on_a_singular_neighbourhood_stays_finite() -> None:
+    """lam = 0 and two identical items: G_N is singular, Cholesky fails, least squares answers."""
+    x = _baskets(seed=6).toarray()
+    x[:, 1] = x[:, 0]
+    b = sparse_ease(sp.csr_matrix(x), 0.0, 5)
+    assert np.isfinite(b.data).all()
