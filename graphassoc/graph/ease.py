@@ -82,13 +82,13 @@ def sparse_ease(x: "sp.csr_matrix", lam: float, neighbours: int) -> "sp.csr_matr
 
 
 def sparse_ease_from_gram(g: "sp.csr_matrix", lam: float, hoods: np.ndarray | None = None,
-                          neighbours: int = 200) -> "sp.csr_matrix":
+                          neighbours: int = 100) -> "sp.csr_matrix":
     """sparse_ease on a precomputed gram (and neighbourhoods, which do not depend on lam)."""
     return sparse_ease_path(g, [lam], hoods, neighbours)[0]
 
 
 def sparse_ease_path(g: "sp.csr_matrix", lams: list[float], hoods: np.ndarray | None = None,
-                     neighbours: int = 200) -> list["sp.csr_matrix"]:
+                     neighbours: int = 100) -> list["sp.csr_matrix"]:
     """sparse_ease for several lambdas at once: each neighbourhood block is gathered once, solved per lambda
     (tuning lambda on validation costs one gather and len(lams) batched solves, not len(lams) fits)."""
     import scipy.sparse as sp
