@@ -11,6 +11,10 @@ Per run directory (copied, hard-linked, to a scratch directory: the original is 
 2. `compare` with EASE alone under the other method(s): the peer of the side-by-side (dense EASE is
    refused by the memory guard where it would not fit; the table says so).
 Then a fitted growth exponent b of seconds ~ items^b (least squares on logs) per configuration.
+
+`--fit-only`: EASE's fit alone (gram, neighbourhoods, the lambda grid on the test evidence) per run and
+method, each in its own process: seconds per step and peak RSS; where a whole compare does not fit
+the time at hand, this is the part whose cost changed from O(n^3) to O(n K^3).
 A model ranker is included when the run holds a trained model and `model` is in --rankers.
 The target of issue 9: x16 (62k items, 316k baskets) in <= 15 min and <= 12 GB.
 """
@@ -61,6 +65,48 @@ def run_compare(run_dir: Path, rankers: list[str], sets: list[str], timeout: flo
             "skipped": metrics["skipped"]}
 
 
+def fit_one(run_dir: Path, method: str) -> dict:
+    """EASE fitted on the test phase's evidence for the whole lambda grid, as the ranker does it."""
+    import resource
+    import time
+
+    from graphassoc.graph.ease import fit_ease_gram, gram, neighbourhoods, sparse_ease_path
+    from graphassoc.graph.ease_config import EaseConfig
+    from graphassoc.recommend.context import RankContext
+    from graphassoc.runs import Run
+
+    run = Run(run_dir)
+    ctx = RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, run.config)
+    cfg, grid, out = EaseConfig(method=method), run.config.evaluate.ease_lambdas, {"method": method}
+    t = time.perf_counter()
+    x = ctx.evidence
+    out["evidence_s"], t = time.perf_counter() - t, time.perf_counter()
+    g = gram(x)
+    out["gram_s"], t = time.perf_counter() - t, time.perf_counter()
+    if method == "sparse":
+        hoods = neighbourhoods(g, cfg.neighbours)
+        out["neighbourhoods_s"], t = time.perf_counter() - t, time.perf_counter()
+        fits = sparse_ease_path(g, list(grid), hoods)
+        out["nnz"] = int(fits[0].nnz)
+    else:
+        fits = [fit_ease_gram(g, lam, cfg) for lam in grid]
+    out["grid_fit_s"] = time.perf_counter() - t
+    out["lambdas"], out["peak_rss_gb"] = len(grid), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return out
+
+
+def fit_only(runs: list[Path], methods: list[str], timeout: float) -> None:
+    for src in runs:
+        items, baskets = size_of(src)
+        for method in methods:
+            proc = subprocess.run([sys.executable, __file__, "--fit-one", str(src), method],
+                                  capture_output=True, text=True, timeout=timeout)
+            lines = (proc.stdout or proc.stderr).strip().splitlines()
+            print(json.dumps({"items": items, "baskets": baskets, "method": method,
+                              **(json.loads(lines[-1]) if proc.returncode == 0 else {"error": lines[-1][:200] if lines else "failed"})}),
+                  flush=True)
+
+
 def size_of(run_dir: Path) -> tuple[int, int]:
     items = pl.scan_parquet(run_dir / "items.parquet").select(pl.len()).collect().item()
     baskets = pl.scan_parquet(run_dir / "baskets.parquet").select(pl.len()).collect().item()
@@ -76,13 +122,21 @@ def exponent(sizes: list[int], seconds: list[float]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", type=Path, nargs="+")
+    parser.add_argument("runs", type=Path, nargs="*")
     parser.add_argument("--rankers", nargs="+", default=DEFAULT_RANKERS)
     parser.add_argument("--peer-methods", nargs="+", default=["dense", "sparse"],
                         help="EASE methods run alone next to the auto run")
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--fit-only", action="store_true", help="time EASE's fit alone per method (--peer-methods)")
+    parser.add_argument("--fit-one", nargs=2, metavar=("RUN", "METHOD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fit_one:
+        print(json.dumps(fit_one(Path(args.fit_one[0]), args.fit_one[1])))
+        return
+    if args.fit_only:
+        fit_only(args.runs, args.peer_methods, args.timeout)
+        return
 
     results = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
