@@ -36,6 +36,10 @@ class EvaluateConfig(StrictModel):
     hybrid_evidence: Literal["ease", "cooccurrence"] = "ease"
     hybrid_model: str = "auto"
     chunk_size: int = Field(default=512, ge=1)
+    # The text ranker holds every cosine (n x n float32) up to this many items; above, it scores from
+    # each item's `text_neighbours` nearest items (an HNSW index at size, text.neighbours).
+    text_exact_max_items: int = Field(default=10_000, ge=1)
+    text_neighbours: int = Field(default=200, ge=10)
     # Worked examples per kind in the report.
     examples: int = Field(default=5, ge=0)
     device: str = "cpu"

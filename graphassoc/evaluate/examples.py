@@ -33,8 +33,10 @@ def _model_pairs(runs: dict[str, Any], rules_ranker: RulesRanker, model: str, ct
     hits = np.flatnonzero(runs[model].ranking.ranks <= 10)[:2000]
     if len(hits) == 0:
         return []
-    ruled = rules_ranker.rule_scores([queries.query[i] for i in hits])
-    no_rule = hits[ruled[np.arange(len(hits)), queries.target[hits]] == 0]
+    named = np.concatenate([  # the rule score of each hit's target, in blocks of 256 queries x catalogue
+        rules_ranker.rule_scores([queries.query[i] for i in block])[np.arange(len(block)), queries.target[block]]
+        for block in np.array_split(hits, -(-len(hits) // 256))])
+    no_rule = hits[named == 0]
     # The shortest queries make the clearest examples: few items to read.
     chosen = sorted(no_rule, key=lambda i: (len(queries.query[i]), i))[:n]
     return [{"query": _titles(ctx, queries.query[i]), "found": _titles(ctx, [queries.target[i]])[0],

@@ -21,6 +21,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from graphassoc.errors import DataError
+from graphassoc.graph.ease import gram
 from graphassoc.evaluate.protocol import basket_matrix
 
 MAX_CHECKED_SETS = 20_000  # itemsets/rules recounted; enough to catch a leak, bounded in time
@@ -68,7 +69,7 @@ def _check_edges(run_dir: Path, train: sp.csr_matrix, item_index: dict[str, int]
     if (src < 0).any() or (dst < 0).any():
         _fail("graph/edges.parquet names items that are not in items.parquet")
     # Pair counts of the listed edges from train baskets (sparse item x item product, then a lookup).
-    pairs = (train.T @ train).tocsr()
+    pairs = gram(train)
     recount = np.asarray(pairs[src, dst]).ravel().astype(np.int64)
     bad = np.flatnonzero(recount != edges["count"].to_numpy())
     if len(bad):

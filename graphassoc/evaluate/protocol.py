@@ -160,6 +160,14 @@ def top_k(scores: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
     return out
 
 
+def guard_block(rows: int, n_items: int) -> None:
+    """Stop before a block of scores (and the ~3 same-sized temporaries of ranking it) outgrows memory."""
+    from graphassoc.memory import check_fits
+
+    check_fits(4.0 * 4 * rows * n_items, f"a block of {rows:,} queries x {n_items:,} items of scores",
+               "lower --set evaluate.chunk_size (queries scored at once)")
+
+
 @dataclass
 class Ranking:
     """What the metrics need from a ranker on a query set: the target ranks and the top-k lists."""
@@ -170,6 +178,7 @@ class Ranking:
 
 def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chunk: int = 512) -> Ranking:
     """Score the full catalogue for every query in chunks, exclude query items, rank the targets."""
+    guard_block(min(chunk, len(queries)), len(pos))
     ranks, tops = [], []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]
@@ -187,15 +196,21 @@ def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chu
 
 def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
     """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
+    guard_block(2 * min(chunk, len(queries)), len(pos))  # the scores and their rows repeated per target
     out: list[np.ndarray] = []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]
         targets = queries.targets[start:start + chunk]
         scores = exclude_query_items(np.array(score(batch), dtype=np.float32, copy=True), batch)
-        rows = np.repeat(np.arange(len(batch)), [len(t) for t in targets])
-        flat = np.concatenate(targets).astype(np.int64)
-        ranks = rank_of_targets(scores[rows], flat, pos)
-        out.extend(np.split(ranks, np.cumsum([len(t) for t in targets])[:-1]))
+        sizes = np.asarray([len(t) for t in targets])
+        lo = 0
+        while lo < len(batch):  # queries whose targets together repeat at most `chunk` score rows
+            hi = lo + max(1, int(np.searchsorted(np.cumsum(sizes[lo:]), chunk, side="right")))
+            rows = np.repeat(np.arange(lo, hi), sizes[lo:hi])
+            flat = np.concatenate(targets[lo:hi]).astype(np.int64)
+            ranks = rank_of_targets(scores[rows], flat, pos)
+            out.extend(np.split(ranks, np.cumsum(sizes[lo:hi])[:-1]))
+            lo = hi
     return out
 
 
@@ -204,18 +219,24 @@ def history_popularity(history: sp.csr_matrix) -> np.ndarray:
     return np.asarray(history.sum(axis=0)).ravel().astype(np.int64)
 
 
-def target_cooccurrence(history: sp.csr_matrix, queries: Queries) -> np.ndarray:
+def target_cooccurrence(history: sp.csr_matrix, queries: Queries, block: int = 1024) -> np.ndarray:
     """Per query: how many history baskets hold the target together with at least one query item.
 
     This is the count the strata use (cold 0, sparse 1-5, warm > 5): the evidence a co-occurrence
-    method has for this exact completion, not merely the target's popularity.
+    method has for this exact completion, not merely the target's popularity. Computed in blocks of
+    queries: each (query, basket holding its target) pair is one row, kept when it meets the query.
     """
+    history = sp.csr_matrix(history)
     by_item = history.tocsc()
+    holders = np.diff(by_item.indptr)
     out = np.zeros(len(queries), dtype=np.int64)
-    for i, (query, target) in enumerate(zip(queries.query, queries.target)):
-        holders = by_item.indices[by_item.indptr[target]:by_item.indptr[target + 1]]
-        if len(holders) == 0:
-            continue
-        sub = history[holders][:, query]
-        out[i] = int(np.count_nonzero(sub.getnnz(axis=1)))
+    for start in range(0, len(queries), block):
+        target = queries.target[start:start + block]
+        lens = holders[target]
+        pair_q = np.repeat(np.arange(len(target)), lens)
+        first = np.repeat(by_item.indptr[target] - (np.cumsum(lens) - lens), lens)
+        baskets = by_item.indices[first + np.arange(len(pair_q))]
+        asked = query_matrix(queries.query[start:start + block], history.shape[1])[pair_q]
+        met = np.diff(history[baskets].multiply(asked).tocsr().indptr) > 0
+        out[start:start + len(target)] = np.bincount(pair_q[met], minlength=len(target))
     return out

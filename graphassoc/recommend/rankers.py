@@ -15,8 +15,10 @@ import scipy.sparse as sp
 
 from graphassoc.errors import DataError, GraphassocError
 from graphassoc.evaluate.metrics import per_query
-from graphassoc.evaluate.protocol import evaluate, exclude_query_items, query_matrix, rank_of_targets
-from graphassoc.graph.ease import ease_weights
+from graphassoc.evaluate.protocol import evaluate, exclude_query_items, guard_block, query_matrix, rank_of_targets
+from graphassoc.graph.ease import fit_ease_gram, gram, sparse_ease_path, use_dense
+from graphassoc.graph.ease_config import EaseConfig
+from graphassoc.memory import check_fits
 from graphassoc.recommend.context import EVIDENCE, RankContext
 from graphassoc.registry import Registry
 
@@ -42,6 +44,9 @@ class Ranker:
         raise NotImplementedError
 
     def score(self, queries: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
+        """Scores of every catalogue item for every query, computed `chunk` queries at a time; callers
+        scoring many queries pass them in blocks (evaluate, recommend_batch): the result is queries x items."""
+        guard_block(len(queries), self.n_items)
         out = np.empty((len(queries), self.n_items), dtype=np.float32)
         for start in range(0, len(queries), chunk):
             out[start:start + chunk] = self._score([np.asarray(q, dtype=np.int64) for q in queries[start:start + chunk]])
@@ -73,17 +78,18 @@ class PopularityRanker(Ranker):
         return np.tile(self.pop, (len(queries), 1))
 
 
-def cooccurrence_counts(evidence: sp.csr_matrix) -> np.ndarray:
-    """Dense item x item co-occurrence counts (float32, diagonal = popularity)."""
-    return (evidence.T @ evidence).toarray().astype(np.float32)
-
-
-def context_gram(ctx: RankContext) -> np.ndarray:
-    """The evidence window's co-occurrence counts, computed once per context (several rankers use it)."""
+def context_gram(ctx: RankContext) -> sp.csr_matrix:
+    """The evidence window's co-occurrence counts (sparse float32, diagonal = popularity), computed
+    once per context (several rankers use it)."""
     key = f"gram:{ctx.phase}"
     if key not in ctx.cache:
-        ctx.cache[key] = cooccurrence_counts(ctx.evidence)
+        ctx.cache[key] = gram(ctx.evidence)
     return ctx.cache[key]
+
+
+def densify(scores: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """A block of scores as a dense float32 array (sparse weights give a sparse product)."""
+    return np.asarray(scores.toarray() if sp.issparse(scores) else scores, dtype=np.float32)
 
 
 @RANKERS.register("cooccurrence", "sum over query items q of P(j | q) from evidence co-occurrence counts")
@@ -92,15 +98,18 @@ class CooccurrenceRanker(Ranker):
 
     def fit(self, ctx: RankContext) -> "CooccurrenceRanker":
         self.n_items = ctx.n_items
-        counts = context_gram(ctx).copy()
-        pop = np.diag(counts).copy()
-        np.fill_diagonal(counts, 0.0)
-        # Row q holds P(j | q) = count(q, j) / count(q); items never seen have an all-zero row.
-        self.cond = counts / np.maximum(pop, 1.0)[:, None]
+        counts = context_gram(ctx)
+        pop = counts.diagonal()
+        off = sp.csr_matrix(counts - sp.diags(pop), dtype=np.float32)
+        off.eliminate_zeros()
+        # Row q holds P(j | q) = count(q, j) / count(q) (sparse); items never seen have an empty row.
+        off.data = off.data / np.repeat(np.maximum(pop, 1.0).astype(np.float32), np.diff(off.indptr))
+        # Dense while EASE would be dense (a sparse x dense product is ~3x faster than sparse x sparse).
+        self.cond = off.toarray() if use_dense(self.n_items, ease_config(ctx)) else off
         return self
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
-        return np.asarray(query_matrix(queries, self.n_items) @ self.cond, dtype=np.float32)
+        return densify(query_matrix(queries, self.n_items) @ self.cond)
 
 
 def mine_rules(baskets: pl.DataFrame, ctx: RankContext) -> pl.DataFrame:
@@ -209,9 +218,10 @@ class EaseRanker(Ranker):
         lam = self._tuned_lambda(ctx)
         key = f"ease:{ctx.phase}:{lam}"
         if key not in ctx.cache:  # the hybrid refits EASE on the same context: reuse the weights
-            ctx.cache[key] = ease_weights(context_gram(ctx), lam)
+            ctx.cache[key] = fit_ease_gram(context_gram(ctx), lam, ease_config(ctx))
         self.weights = ctx.cache[key]
-        self.notes = {"lambda": lam, **ctx.cache.get("ease:grid_notes", {})}
+        self.notes = {"lambda": lam, "method": "sparse" if sp.issparse(self.weights) else "dense",
+                      **ctx.cache.get("ease:grid_notes", {})}
         return self
 
     def _tuned_lambda(self, ctx: RankContext) -> float:
@@ -220,18 +230,27 @@ class EaseRanker(Ranker):
             return float(grid[0])
         if "ease:lambda" not in ctx.cache:
             valid = ctx.validation()
-            gram = context_gram(valid)
+            cfg, g = ease_config(ctx), context_gram(valid)
+            if use_dense(valid.n_items, cfg):  # one exact fit per lambda, one at a time in memory
+                fits = (fit_ease_gram(g, lam, cfg) for lam in grid)
+            else:  # one neighbourhood gather, one batched solve per lambda
+                fits = iter(sparse_ease_path(g, list(grid), neighbours=cfg.neighbours))
             scores = {}
-            for lam in grid:
+            for lam, weights in zip(grid, fits):
                 probe = EaseRanker()
-                probe.n_items, probe.weights = valid.n_items, ease_weights(gram, lam)
+                probe.n_items, probe.weights = valid.n_items, weights
                 scores[lam] = validation_score(probe, valid)
             ctx.cache["ease:lambda"] = float(max(scores, key=lambda k: scores[k]))
             ctx.cache["ease:grid_notes"] = {f"valid_{ctx.eval_cfg.tune_metric}": {str(k): round(v, 4) for k, v in scores.items()}}
         return ctx.cache["ease:lambda"]
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
-        return np.asarray(query_matrix(queries, self.n_items) @ self.weights, dtype=np.float32)
+        return densify(query_matrix(queries, self.n_items) @ self.weights)
+
+
+def ease_config(ctx: RankContext) -> EaseConfig:
+    """The run's EASE settings (dense / sparse by size); defaults for a context without a config."""
+    return getattr(ctx.config, "ease", None) or EaseConfig()
 
 
 def item_embeddings(ctx: RankContext) -> np.ndarray:
@@ -250,20 +269,59 @@ def item_embeddings(ctx: RankContext) -> np.ndarray:
 
 @RANKERS.register("text", "frozen text encoder: max cosine similarity to any query item")
 class TextRanker(Ranker):
+    """score_j = max over query items q of cos(q, j).
+
+    Up to evaluate.text_exact_max_items every cosine is computed once (an n x n float32 matrix:
+    60 MB for 3,900 items); above, each item keeps its `text_neighbours` nearest items
+    (text/neighbours.py: exact top-k, HNSW at size) and an item in no query item's list scores -1,
+    below every listed one: the top of the ranking is exact as long as the lists are, the tail is
+    tied and falls back to the protocol's tie-break.
+    """
+
     name = "text"
 
     def fit(self, ctx: RankContext) -> "TextRanker":
         self.n_items = ctx.n_items
         emb = item_embeddings(ctx)
-        self.similarity = emb @ emb.T  # n_items^2 floats: 60 MB for 3,900 items, computed once
+        cfg = ctx.eval_cfg
+        if self.n_items <= cfg.text_exact_max_items:
+            check_fits(4.0 * self.n_items ** 2, f"the text ranker's {self.n_items:,} x {self.n_items:,} cosines",
+                       "lower --set evaluate.text_exact_max_items (above it, nearest-neighbour lists)")
+            self.similarity, self.lists = emb @ emb.T, None
+        else:
+            key = f"text:lists:{cfg.text_neighbours}"
+            if key not in ctx.cache:
+                ctx.cache[key] = neighbour_lists(emb, cfg.text_neighbours, text_neighbours_config(ctx))
+            self.similarity, self.lists = None, ctx.cache[key]
+        self.notes = {"search": "exact" if self.lists is None else f"top-{cfg.text_neighbours} lists"}
         return self
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         out = np.full((len(queries), self.n_items), -1.0, dtype=np.float32)
-        for i, query in enumerate(queries):
-            if len(query):
-                out[i] = self.similarity[query].max(axis=0)
+        if self.lists is None:
+            for i, query in enumerate(queries):
+                if len(query):
+                    out[i] = self.similarity[query].max(axis=0)
+            return out
+        if sum(len(q) for q in queries):
+            rows = np.repeat(np.arange(len(queries)), [len(q) for q in queries])
+            part = self.lists[np.concatenate(list(queries)).astype(np.int64)].tocoo()
+            np.maximum.at(out, (rows[part.row], part.col), part.data)
         return out
+
+
+def neighbour_lists(emb: np.ndarray, k: int, cfg: Any = None) -> sp.csr_matrix:
+    """Each item's k nearest items by cosine (itself included), as a sparse n x n similarity matrix."""
+    from graphassoc.text.neighbours import nearest
+
+    idx, sims = nearest(emb, emb, k, cfg=cfg)
+    keep = idx >= 0
+    rows = np.repeat(np.arange(len(emb)), keep.sum(axis=1))
+    return sp.csr_matrix((sims[keep], (rows, idx[keep])), shape=(len(emb), len(emb)), dtype=np.float32)
+
+
+def text_neighbours_config(ctx: RankContext) -> Any:
+    return getattr(getattr(ctx.config, "text", None), "neighbours", None)
 
 
 def model_modes(run_dir: Path) -> list[str]:
@@ -404,7 +462,7 @@ class HybridRanker(Ranker):
         candidates = self._candidates(valid)
         if len(queries) == 0:
             return candidates[0], 0.0, 1.0, 0.0, {}
-        z_e = zscore(self._evidence(valid).score(queries.query))
+        evidence = self._evidence(valid)
         best: tuple[float, Callable[[], Ranker], float, float] = (-1.0, candidates[0], 0.0, 1.0)
         tried: dict[str, float] = {}
         for make in candidates:
@@ -412,19 +470,28 @@ class HybridRanker(Ranker):
                 model = make().fit(valid)
             except RankerUnavailable:
                 continue
-            z_m = zscore(model.score(queries.query))
-            for tau in HYBRID_TAUS:
-                alpha = gate(valid.popularity, tau)[None, :]
-                for beta in HYBRID_BETAS:
-                    mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, queries.query)
-                    value = float(per_query(rank_of_targets(mixed, queries.target, valid.tiebreak))
-                                  [valid.eval_cfg.tune_metric].mean())
-                    tried[model.name] = max(tried.get(model.name, -1.0), round(value, 4))
-                    if value > best[0]:
-                        best = (value, make, tau, beta)
+            for (tau, beta), value in self._grid(evidence, model, valid).items():
+                tried[model.name] = max(tried.get(model.name, -1.0), round(value, 4))
+                if value > best[0]:
+                    best = (value, make, tau, beta)
         if not tried:
             raise RankerUnavailable("no model side for the hybrid could be fitted (no text encoder, no trained model)")
         return best[1], best[2], best[3], best[0], tried
+
+    @staticmethod
+    def _grid(evidence: Ranker, model: Ranker, valid: RankContext) -> dict[tuple[float, float], float]:
+        """Validation metric of every (tau, beta), scoring the queries in blocks (never queries x items at once)."""
+        queries, metric, chunk = valid.queries(), valid.eval_cfg.tune_metric, valid.eval_cfg.chunk_size
+        alphas = {tau: gate(valid.popularity, tau)[None, :] for tau in HYBRID_TAUS}
+        sums = {(tau, beta): 0.0 for tau in HYBRID_TAUS for beta in HYBRID_BETAS}
+        for start in range(0, len(queries), chunk):
+            batch, target = queries.query[start:start + chunk], queries.target[start:start + chunk]
+            z_e, z_m = zscore(evidence.score(batch)), zscore(model.score(batch))
+            for tau, beta in sums:
+                alpha = alphas[tau]
+                mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, batch)
+                sums[(tau, beta)] += float(per_query(rank_of_targets(mixed, target, valid.tiebreak))[metric].sum())
+        return {key: total / len(queries) for key, total in sums.items()}
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))

@@ -104,3 +104,38 @@ def test_item_to_basket_asks_one_item_for_the_rest_and_ranks_every_target():
     for query, targets, r in zip(q.query, q.targets, ranks):
         order = [i for i in np.argsort(-scores, kind="stable") if i not in query]
         assert r.tolist() == [order.index(t) + 1 for t in targets]
+
+
+def test_a_block_of_scores_too_big_stops_naming_the_chunk_size(monkeypatch):
+    from graphassoc.evaluate.protocol import Queries, evaluate
+    from graphassoc.memory import MemoryBudgetError
+
+    monkeypatch.setenv("GRAPHASSOC_MEMORY_GB", "0.0001")  # ~100 KB: 512 queries x 1,000 items do not fit
+    queries = Queries("test", ["b"] * 600, [np.array([0])] * 600, np.ones(600, dtype=np.int64))
+    called = []
+    with pytest.raises(MemoryBudgetError, match="evaluate.chunk_size"):
+        evaluate(lambda q: called.append(1) or np.zeros((len(q), 1000), np.float32), queries, np.arange(1000))
+    assert not called  # stopped before scoring anything
+
+
+def test_item_to_basket_ranks_do_not_depend_on_the_block_size():
+    """Brute force: rank = 1 + items scored higher + tied items earlier in the tie-break, per target."""
+    from graphassoc.evaluate.protocol import MultiQueries, evaluate_multi
+
+    rng = np.random.default_rng(5)
+    n = 30
+    table = rng.integers(0, 4, size=(40, n)).astype(np.float32)  # many ties
+    targets = [rng.choice(np.arange(1, n), size=rng.integers(1, 6), replace=False) for _ in range(40)]
+    q = MultiQueries("test", [str(i) for i in range(40)], [np.array([0])] * 40, targets)
+    pos = protocol.tiebreak_positions(rng.integers(0, 9, n))
+    calls = iter(range(1000))
+
+    def score(batch):  # row i of the table for the i-th query asked, in order
+        return np.stack([table[next(calls)] for _ in batch])
+
+    got = evaluate_multi(score, q, pos, chunk=3)
+    for i, (row, t) in enumerate(zip(table, targets)):
+        row = row.copy()
+        row[0] = -np.inf
+        expect = [1 + (row > row[j]).sum() + ((row == row[j]) & (pos < pos[j])).sum() for j in t]
+        assert got[i].tolist() == expect

@@ -17,7 +17,8 @@ from graphassoc.errors import UsageError  # noqa: E402
 from graphassoc.evaluate.config import EvaluateConfig  # noqa: E402
 from graphassoc.recommend.context import RankContext  # noqa: E402
 from graphassoc.recommend.rankers import (RANKERS, CooccurrenceRanker, EaseRanker, HybridRanker, ModelRanker,  # noqa: E402
-                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker, ease_weights)
+                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker)
+from graphassoc.graph.ease import ease_weights  # noqa: E402
 from graphassoc.runs import Run  # noqa: E402
 
 
@@ -225,3 +226,39 @@ def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(
                         cache={"text:embeddings": ctx.cache["text:embeddings"]})
     again = HybridRanker(TextRanker).fit(other)
     assert (again.tau, again.beta) == (hybrid.tau, hybrid.beta)
+
+
+def _with_config(ctx: RankContext, **sections) -> RankContext:
+    config = ctx.config.model_copy(update={k: getattr(ctx.config, k).model_copy(update=v) for k, v in sections.items()})
+    return RankContext(ctx.run_dir, ctx.items, ctx.baskets, ctx.phase, ctx.seed, ctx.eval_cfg, config)
+
+
+def test_sparse_ease_ranker_with_every_neighbour_ranks_like_dense(tiny_run):
+    """ease.method=sparse with K >= n - 1 is EASE exactly: same tuned lambda, same scores (to 1e-4)."""
+    base = context(tiny_run, ease_lambdas=[1.0, 10.0, 100.0])
+    dense = EaseRanker().fit(base)
+    ctx = _with_config(base, ease={"method": "sparse", "neighbours": base.n_items})
+    sparse = EaseRanker().fit(ctx)
+    assert dense.notes["method"] == "dense" and sparse.notes["method"] == "sparse"
+    assert sparse.notes["lambda"] == dense.notes["lambda"]
+    assert sparse.notes["valid_hr@10"] == dense.notes["valid_hr@10"]
+    queries = some_queries(base)
+    np.testing.assert_allclose(sparse.score(queries), dense.score(queries), atol=1e-4)
+
+
+def test_text_ranker_from_neighbour_lists_keeps_the_exact_top(tiny_run):
+    """Above text_exact_max_items the ranker reads each item's top lists: its top 5 equal the exact top 5."""
+    ctx = context(tiny_run)
+    rng = np.random.default_rng(3)
+    emb = rng.normal(size=(ctx.n_items, 8)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    ctx.cache["text:embeddings"] = emb
+    listed = context(tiny_run, text_exact_max_items=1, text_neighbours=10)
+    listed.cache["text:embeddings"] = emb
+    queries = some_queries(ctx)
+    exact, approx = TextRanker().fit(ctx).score(queries), TextRanker().fit(listed).score(queries)
+    for e, a in zip(exact, approx):
+        top = np.argsort(-e, kind="stable")[:5]
+        assert a[top] == pytest.approx(e[top], abs=1e-5)
+        assert (a[np.argsort(-a, kind="stable")[:5]] >= e[top].min() - 1e-5).all()
+        assert (a <= e + 1e-5).all()  # a max over fewer candidates, never above the exact one
