@@ -14,16 +14,21 @@ from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.protocol import basket_matrix
 from graphassoc.model import checkpoint as ck
+from graphassoc.model.checkpoint import FORMAT, rank_key
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence, build_evidence
 from graphassoc.model.net import HybridNet, bag
+from graphassoc.model.saving import items_fingerprint
+from graphassoc.model.validation import score_block_rows
 from graphassoc.runs import Run
 from graphassoc.text.config import TextConfig
 from graphassoc.text.encoder import encode_texts
-from graphassoc.model.training import FORMAT, rank_key
 
 # At scoring time the model reads every basket before the test cut (the protocol allows train + valid).
 DEPLOY_EVIDENCE = ("train", "valid")
+# A free text's EASE row: its nearest catalogue items' rows, softmax-weighted by text similarity at this
+# temperature (0.05: the nearest neighbour dominates unless others are nearly as close).
+NEIGHBOUR_TEMPERATURE = 0.05
 
 
 class TrainedModel:
@@ -34,7 +39,7 @@ class TrainedModel:
         self.train_cfg = TrainConfig.model_validate(meta["train"])
         self.text_cfg = TextConfig.model_validate(meta["text"])
         self.items = run.items()
-        if self.items.height != meta["n_items"] or self.items["item_id"].head(5).to_list() != meta["item_ids_head"]:
+        if self.items.height != meta["n_items"] or items_fingerprint(self.items["item_id"].to_list()) != meta["items_fingerprint"]:
             raise UsageError(f"the model in '{directory}' was trained on another catalogue ({meta['n_items']} items, "
                              f"this run has {self.items.height}); retrain it with `graphassoc train {run.path} --overwrite`")
         self.net = HybridNet(meta["n_items"], max(meta["text_dim"], 1), self.train_cfg)
@@ -65,8 +70,10 @@ class TrainedModel:
         """(n_items, hidden) GNN item vectors on the deployment evidence graph."""
         return self.h.numpy().copy()
 
-    def score_baskets(self, baskets: list[np.ndarray], chunk: int = 1024) -> np.ndarray:
-        """(n_queries, n_items) float32 scores; an empty basket scores by popularity/newness alone."""
+    def score_baskets(self, baskets: list[np.ndarray], chunk: int | None = None) -> np.ndarray:
+        """(n_queries, n_items) float32 scores; an empty basket scores by popularity/newness alone.
+        Callers pass blocks of queries (the protocol chunks); inside, blocks bound the working memory."""
+        chunk = chunk or score_block_rows(self.n_items)
         out = np.empty((len(baskets), self.n_items), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(baskets), chunk):
@@ -103,14 +110,16 @@ class TrainedModel:
                               torch.cat([self.evidence.log_pop, torch.zeros(1)]),
                               torch.cat([self.evidence.seen, torch.zeros(1, dtype=torch.bool)]))
                 h = self.net.item_vectors(text, ev)
-                s = self.net.tower(h[n:n + 1], h[:n], self.evidence).squeeze(0)
+                s = self.net.tower(h[n:n + 1], h[:n], self.evidence, None).squeeze(0)
                 if self.evidence.ease is not None:
-                    w = F.softmax(top_sims[row] / 0.05, dim=0)
-                    s = s + self.net.log_alpha.exp() * self.net.ease_weight(self.evidence) * (w @ self.evidence.ease[neighbours[row]])
+                    w = F.softmax(top_sims[row] / NEIGHBOUR_TEMPERATURE, dim=0)
+                    rows = torch.from_numpy(self.evidence.ease.rows(neighbours[row].numpy()))
+                    s = s + self.net.ease.log_alpha.exp() * self.net.ease.item_weight(self.evidence) * (w @ rows)
                 # The text is a new product: a one-item query that is all new (frac_new = 1, its own similarity
                 # is both the max over the query and over the query's new items).
                 sim = vecs[row] @ self.text.T
-                s = s + self.net.newness(torch.ones(1), sim, sim, (~self.evidence.seen).float()) + self.net.bias(self.evidence)
+                s = s + self.net.newness(self.net.bias.weights, torch.ones(1), sim, sim, (~self.evidence.seen).float()) \
+                    + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
 
@@ -122,12 +131,24 @@ class TrainedModel:
             idx = list(range(start, min(start + 512, self.n_items)))
             scores = self.score_baskets([np.array([i]) for i in idx])
             scores[np.arange(len(idx)), idx] = -np.inf
-            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            top = top_k_rows(scores, k)
             for r, i in enumerate(idx):
                 for rank, j in enumerate(top[r]):
                     rows.append((ids[i], ids[j], float(scores[r, j]), rank + 1))
         return pl.DataFrame(rows, schema={"item_id": pl.Utf8, "related_id": pl.Utf8, "score": pl.Float64, "rank": pl.Int32},
                             orient="row")
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row the k best columns, best first, ties by lower column (= a stable argsort's first k),
+    without sorting whole rows: only the columns at or above each row's k-th best value are sorted."""
+    k = min(k, scores.shape[1])
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]
+    out = np.empty((len(scores), k), dtype=np.int64)
+    for r in range(len(scores)):
+        cand = np.flatnonzero(scores[r] >= kth[r])
+        out[r] = cand[np.argsort(-scores[r, cand], kind="stable")[:k]]
+    return out
 
 
 def trained_modes(run_dir: str | Path) -> list[str]:
