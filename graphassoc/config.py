@@ -13,6 +13,7 @@ from graphassoc.errors import UsageError
 from graphassoc.evaluate.config import EvaluateConfig
 from graphassoc.export.config import ExportConfig
 from graphassoc.graph.config import GraphConfig
+from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.mining.config import MiningConfig
 from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
@@ -29,6 +30,7 @@ class Config(StrictModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     mining: MiningConfig = Field(default_factory=MiningConfig)
     graph: GraphConfig = Field(default_factory=GraphConfig)
+    ease: EaseConfig = Field(default_factory=EaseConfig)
     text: TextConfig = Field(default_factory=TextConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     recommend: RecommendConfig = Field(default_factory=RecommendConfig)

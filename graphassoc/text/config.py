@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from graphassoc.data.config import StrictModel
+from graphassoc.text.neighbours_config import NeighboursConfig
 
 TextField = Literal["title", "description", "category"]
 
@@ -26,3 +27,5 @@ class TextConfig(StrictModel):
     quantize: Literal["none", "int8"] = "none"
     # Reuse RUN/text/embeddings-<hash>.npy when model and texts are unchanged.
     cache: bool = True
+    # Nearest-item search over the embeddings: exact while small, a faiss HNSW index at size.
+    neighbours: NeighboursConfig = Field(default_factory=NeighboursConfig)
