@@ -18,12 +18,17 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from graphassoc.memory import check_fits
+from graphassoc.graph.ease import fit_ease
+from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model.config import TrainConfig
+from graphassoc.text.neighbours import nearest
+from graphassoc.text.neighbours_config import NeighboursConfig
 
 # Rows of the gram X^T X computed at once when pruning it to each item's top partners: bounds the
 # transient sparse block (a block of 2,048 rows of the UCI gram is ~1.5M non-zeros).
 GRAM_BLOCK_ROWS = 2048
+# Largest items x new-items similarity table kept (float32 entries, 1 GB): the UCI run's is 3.9k x ~400.
+TEXT_TABLE_ENTRIES = 1 << 28
 
 
 @dataclass
@@ -33,15 +38,26 @@ class Evidence:
     log_pop: torch.Tensor  # (n,) log(1 + baskets holding the item)
     seen: torch.Tensor  # (n,) bool: the item occurs in the evidence window
     text: torch.Tensor | None = None  # (n, d) unit-norm item texts (max-similarity term for new items)
+    # cos(t_i, t_j) for every item i (rows; one extra zero row at n) and every new item j (columns, in
+    # new_index order): the max-similarity term as table lookups. None when n x n_new exceeds
+    # TEXT_TABLE_ENTRIES: the term is then computed per batch (terms.max_similarity).
+    new_sim: torch.Tensor | None = None
 
     @property
     def n_items(self) -> int:
         return len(self.seen)
 
     def to(self, device: torch.device) -> "Evidence":
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
         return Evidence(None if self.ease is None else self.ease.to(device), self.edge_index.to(device),
-                        self.log_pop.to(device), self.seen.to(device),
-                        None if self.text is None else self.text.to(device))
+                        self.log_pop.to(device), self.seen.to(device), move(self.text), move(self.new_sim))
+
+    def new_position(self) -> torch.Tensor:
+        """(n,) each new item's column in new_sim, -1 for items with history."""
+        pos = torch.full((self.n_items,), -1, dtype=torch.long, device=self.seen.device)
+        new = torch.nonzero(~self.seen).flatten()
+        pos[new] = torch.arange(len(new), device=pos.device)
+        return pos
 
     def adjacency(self) -> torch.Tensor:
         """The graph as a sparse CSR adj_t (row = target, column = source) for PyG's sparse message passing:
@@ -104,18 +120,9 @@ class EaseWeights:
         return cls(sp.csr_matrix((t["ease.data"].numpy(), t["ease.indices"].numpy(), t["ease.indptr"].numpy()), shape=shape))
 
 
-def fit_ease_weights(x: sp.csr_matrix, cfg: TrainConfig) -> EaseWeights:
+def fit_ease_weights(x: sp.csr_matrix, lam: float, cfg: EaseConfig | None = None) -> EaseWeights:
     """graph/ease.py's EASE: dense closed form where it fits, the sparse neighbourhood EASE at size."""
-    from graphassoc.graph import ease
-
-    if hasattr(ease, "fit_ease"):
-        from graphassoc.graph.config import EaseConfig
-
-        return EaseWeights(ease.fit_ease(x, cfg.ease_lambda, EaseConfig()))
-    n = x.shape[1]
-    check_fits(3 * 8.0 * n * n, f"a dense {n:,} x {n:,} float64 EASE inverse for the model",
-               "--set train.use_ease=false (or a catalogue with fewer items)")
-    return EaseWeights(ease.ease_weights((x.T @ x).toarray(), cfg.ease_lambda))
+    return EaseWeights(fit_ease(x, lam, cfg))
 
 
 def top_partners(x: sp.csr_matrix, k: int, min_count: int) -> sp.csr_matrix:
@@ -144,47 +151,43 @@ def copurchase_edges(x: sp.csr_matrix, neighbours: int, min_count: int) -> np.nd
     return np.unique(pairs, axis=1).astype(np.int64)
 
 
-def text_neighbour_edges(text: np.ndarray, isolated: np.ndarray, anchors: np.ndarray, k: int) -> np.ndarray:
+def text_neighbour_edges(text: np.ndarray, isolated: np.ndarray, anchors: np.ndarray, k: int,
+                         neighbours: NeighboursConfig | None = None) -> np.ndarray:
     """Edges anchor -> isolated item from each isolated item's k nearest anchors by cosine (inductive context)."""
     iso, anc = np.flatnonzero(isolated), np.flatnonzero(anchors)
     if k == 0 or len(iso) == 0 or len(anc) == 0:
         return np.zeros((2, 0), dtype=np.int64)
     k = min(k, len(anc))
-    best, _ = nearest(text[iso], text[anc], k)
+    best, _ = nearest(text[iso], text[anc], k, cfg=neighbours)
     return np.stack([anc[best].ravel(), np.repeat(iso, k)]).astype(np.int64)
 
 
-def nearest(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """text/neighbours.py's nearest (exact blocks, faiss at size) where the package has it; until then
-    the exact search in blocks of queries, so the similarity block stays bounded."""
-    try:
-        from graphassoc.text.neighbours import nearest as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        return shared(query, base, k)
-    idx = np.empty((len(query), k), dtype=np.int64)
-    cos = np.empty((len(query), k), dtype=np.float32)
-    for start in range(0, len(query), 1024):
-        sims = query[start:start + 1024] @ base.T
-        idx[start:start + 1024] = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        cos[start:start + 1024] = np.take_along_axis(sims, idx[start:start + 1024], axis=1)
-    return idx, cos
-
-
-def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig) -> Evidence:
-    """Evidence from a binary basket x item matrix; `text` (L2-normalised) links isolated items by text."""
+def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig, ease: EaseConfig | None = None,
+                   neighbours: NeighboursConfig | None = None) -> Evidence:
+    """Evidence from a binary basket x item matrix; `text` (L2-normalised) links isolated items by text.
+    `ease` / `neighbours`: the run's ease and text.neighbours settings (dense or sparse, exact or HNSW)."""
     x = sp.csr_matrix(x)
     pop = np.asarray(x.sum(axis=0)).ravel()
     edges = copurchase_edges(x, cfg.neighbours, cfg.min_count)
     connected = np.zeros(x.shape[1], dtype=bool)
     connected[edges[0]] = True
     if text is not None:
-        edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours)], axis=1)
+        edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours, neighbours)], axis=1)
     return Evidence(
-        ease=fit_ease_weights(x, cfg) if cfg.use_ease else None,
+        ease=fit_ease_weights(x, cfg.ease_lambda, ease) if cfg.use_ease else None,
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),
         text=torch.from_numpy(np.ascontiguousarray(text, dtype=np.float32)) if text is not None else None,
+        new_sim=new_similarity_table(text, pop == 0) if text is not None else None,
     )
+
+
+def new_similarity_table(text: np.ndarray, new: np.ndarray) -> torch.Tensor | None:
+    """(n + 1, n_new) cosines of every item to every new item, a zero row appended; None when too large."""
+    n, cols = len(text), np.flatnonzero(new)
+    if (n + 1) * len(cols) > TEXT_TABLE_ENTRIES:
+        return None
+    table = np.zeros((n + 1, len(cols)), dtype=np.float32)
+    table[:n] = text @ text[cols].T
+    return torch.from_numpy(table)

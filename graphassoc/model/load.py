@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.protocol import basket_matrix
+from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model import checkpoint as ck
 from graphassoc.model.checkpoint import FORMAT, rank_key
 from graphassoc.model.config import TrainConfig
@@ -38,6 +39,7 @@ class TrainedModel:
         self.run, self.directory, self.meta = run, directory, meta
         self.train_cfg = TrainConfig.model_validate(meta["train"])
         self.text_cfg = TextConfig.model_validate(meta["text"])
+        self.ease_cfg = EaseConfig.model_validate(meta["ease"])
         self.items = run.items()
         if self.items.height != meta["n_items"] or items_fingerprint(self.items["item_id"].to_list()) != meta["items_fingerprint"]:
             raise UsageError(f"the model in '{directory}' was trained on another catalogue ({meta['n_items']} items, "
@@ -58,7 +60,8 @@ class TrainedModel:
         x = basket_matrix(baskets, index, self.items.height)
         self.popularity = np.asarray(x.sum(axis=0)).ravel()
         text_np = self.text.numpy() if self.text is not None else None
-        self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg)
+        self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg, self.ease_cfg,
+                                                  self.text_cfg.neighbours)
         with torch.no_grad():
             self.h = self.net.item_vectors(self.text, self.evidence)
 

@@ -86,17 +86,50 @@ class HybridNet(nn.Module):
               cols: torch.Tensor | None = None) -> torch.Tensor:
         """(n_queries, n_cols) scores of queries (flattened item indices + offsets, embedding_bag layout)
         against the catalogue columns `cols` (None: all)."""
-        scores = self.tower(F.embedding_bag(flat, h, offsets, mode="mean"), h, ev, cols)
-        new = (~ev.seen).to(scores.dtype)
+        pooled = F.embedding_bag(flat, h, offsets, mode="mean")
+        new = (~ev.seen).to(pooled.dtype)
         frac_new = F.embedding_bag(flat, new.unsqueeze(1), offsets, mode="mean")  # (n_queries, 1)
-        nearest = nearest_new = None
-        if ev.text is not None:
-            with torch.no_grad():
-                nearest, nearest_new = max_similarity(ev.text, flat, offsets, cols, new)
-        scores = scores + self.newness(self.bias.weights, frac_new, nearest, nearest_new, pick(new, cols))
+        n_cols = ev.n_items if cols is None else len(cols)
+        if self.tower.items == "new":
+            # The tower and the text terms are zero on items with history: score only the new columns.
+            where = torch.nonzero(~pick(ev.seen, cols)).flatten()
+            sub = where if cols is None else cols[where]
+            part = self.tower(pooled, h, ev, sub) + self.new_item_terms(flat, offsets, ev, sub, frac_new, new)
+            scores = pooled.new_zeros(len(offsets), n_cols).index_copy(1, where, part)
+        else:
+            scores = self.tower(pooled, h, ev, cols) + self.new_item_terms(flat, offsets, ev, cols, frac_new, new)
         if ev.ease is not None:
             scores = scores + self.ease(flat, offsets, ev, cols)
         return scores + self.bias(ev, cols)
+
+    def new_item_terms(self, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence, cols: torch.Tensor | None,
+                       frac_new: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+        """NewnessTerm on the columns `cols`, its text similarities from the table or computed per batch."""
+        nearest = nearest_new = None
+        if ev.text is not None:
+            with torch.no_grad():
+                nearest, nearest_new = text_similarities(ev, flat, offsets, cols, new)
+        return self.newness(self.bias.weights, frac_new, nearest, nearest_new, pick(new, cols))
+
+
+def text_similarities(ev: Evidence, flat: torch.Tensor, offsets: torch.Tensor, cols: torch.Tensor | None,
+                      new: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """max_{i in q} cos(t_i, t_j) and the same over the query's new items (0 where it has none with
+    a larger cosine), for every query and column j; columns with history get 0 (the term ignores them)."""
+    if ev.new_sim is None:
+        return max_similarity(ev.text, flat, offsets, cols, new)
+    n_cols = ev.n_items if cols is None else len(cols)
+    col_pos = pick(ev.new_position(), cols)
+    where = torch.nonzero(col_pos >= 0).flatten()
+    idx = col_pos[where]
+    whole = len(idx) == ev.new_sim.shape[1] and bool((idx == torch.arange(len(idx), device=idx.device)).all())
+    table = ev.new_sim if whole else ev.new_sim[:, idx]  # every new column in order: no copy
+    only_new = torch.where(ev.seen[flat], torch.full_like(flat, ev.n_items), flat)  # row n: zeros
+    out = []
+    for items in (flat, only_new):
+        vals = F.embedding_bag(items, table, offsets, mode="max")
+        out.append(vals.new_zeros(len(offsets), n_cols).index_copy(1, where, vals))
+    return out[0], out[1]
 
 
 def bag(queries: list, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

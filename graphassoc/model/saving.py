@@ -23,7 +23,7 @@ def model_meta(cfg: Config, data: Any, name: str, seed: int, text: torch.Tensor 
                epoch: int, metrics: dict[str, Any] | None) -> dict[str, Any]:
     ids = data.items["item_id"].to_list()
     return {"format": ck.FORMAT, "name": name, "mode": cfg.train.mode, "train": cfg.train.model_dump(mode="json"),
-            "text": cfg.text.model_dump(mode="json"), "n_items": data.n_items,
+            "text": cfg.text.model_dump(mode="json"), "ease": cfg.ease.model_dump(mode="json"), "n_items": data.n_items,
             "text_dim": int(text.shape[1]) if text is not None else 0,
             "item_ids_head": ids[:5], "items_fingerprint": items_fingerprint(ids), "seed": seed, "epoch": epoch,
             "valid": metrics, "fine_tuned_encoder": encoder is not None,

@@ -75,8 +75,9 @@ class Trainer:
     def build_evidence(self) -> None:
         self.progress("building evidence (EASE term, co-purchase graph) from train baskets")
         text = self.feats.cache.float().cpu().numpy() if self.feats.cache is not None else None
-        self.ev_fit = build_evidence(self.data.context, text, self.t).to(self.device)
-        self.ev_val = build_evidence(self.data.train_all, text, self.t).to(self.device)
+        settings = (self.t, self.cfg.ease, self.cfg.text.neighbours)
+        self.ev_fit = build_evidence(self.data.context, text, *settings).to(self.device)
+        self.ev_val = build_evidence(self.data.train_all, text, *settings).to(self.device)
         self.adj_fit = self.ev_fit.adjacency()
         self.pos = tiebreak_positions(history_popularity(self.data.train_all))
         self.sampler = None

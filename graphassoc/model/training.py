@@ -56,7 +56,7 @@ def check_config(cfg: Config) -> None:
 def _fingerprint(cfg: Config, data: Data, seed: int) -> dict[str, Any]:
     # Everything that makes a checkpoint (in)compatible with the command being run.
     return {"format": ck.FORMAT, "seed": seed, "n_items": data.n_items, "train": cfg.train.model_dump(mode="json"),
-            "text": cfg.text.model_dump(mode="json")}
+            "text": cfg.text.model_dump(mode="json"), "ease": cfg.ease.model_dump(mode="json")}
 
 
 def _saved_state(work: Path, fp: dict[str, Any]) -> dict[str, Any] | None:

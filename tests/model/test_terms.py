@@ -10,14 +10,14 @@ import torch
 from graphassoc.graph.ease import ease_weights
 from graphassoc.model import terms
 from graphassoc.model.config import TrainConfig
-from graphassoc.model.evidence import EaseWeights, Evidence, copurchase_edges, top_partners
+from graphassoc.model.evidence import EaseWeights, Evidence, copurchase_edges, new_similarity_table, top_partners
 from graphassoc.model.net import HybridNet, bag, mask_queries
 from graphassoc.model.terms import EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity
 
 QUERIES = [np.array([0, 3]), np.array([5]), np.array([1, 2, 6, 7])]
 
 
-def _evidence(seed: int = 0, n: int = 12, sparse_ease: bool = False) -> Evidence:
+def _evidence(seed: int = 0, n: int = 12, sparse_ease: bool = False, table: bool = False) -> Evidence:
     rng = np.random.default_rng(seed)
     x = (rng.random((60, n)) < 0.3).astype(np.float32)
     x[:, [4, 9]] = 0  # two items without history
@@ -27,7 +27,8 @@ def _evidence(seed: int = 0, n: int = 12, sparse_ease: bool = False) -> Evidence
     pop = x.sum(0)
     edges = copurchase_edges(sp.csr_matrix(x), 3, 1)
     return Evidence(EaseWeights(sp.csr_matrix(b) if sparse_ease else b), torch.from_numpy(edges),
-                    torch.from_numpy(np.log1p(pop)), torch.from_numpy(pop > 0), torch.from_numpy(text))
+                    torch.from_numpy(np.log1p(pop)), torch.from_numpy(pop > 0), torch.from_numpy(text),
+                    new_similarity_table(text, pop == 0) if table else None)
 
 
 def test_ease_term_is_alpha_times_short_history_weight_times_normalised_basket_sum() -> None:
@@ -92,7 +93,7 @@ def test_newness_and_bias_terms_by_hand() -> None:
         bias.new_offset.fill_(0.25)
     ev = _evidence()
     new = (~ev.seen).float()
-    np.testing.assert_allclose(bias(ev).numpy(), (-1.0 + 0.25) * new.numpy())
+    np.testing.assert_allclose(bias(ev).detach().numpy(), (-1.0 + 0.25) * new.numpy())
     ev_all = ItemBias("all")
     ev_all.load_state_dict(bias.state_dict())
     np.testing.assert_allclose(ev_all(ev).detach().numpy(), 0.3 * ev.log_pop.numpy() + (-0.75) * new.numpy(), rtol=1e-6)
@@ -102,11 +103,12 @@ def test_newness_and_bias_terms_by_hand() -> None:
     np.testing.assert_allclose(got, ((2.0 * 0.5 + 2.0 * 0.8 + 0.5 * 0.4) * new.numpy())[None], rtol=1e-6)
 
 
-@pytest.mark.parametrize("sparse_ease", [False, True])
-def test_scoring_a_subset_of_columns_equals_the_full_scores_restricted(sparse_ease: bool) -> None:
-    ev = _evidence(sparse_ease=sparse_ease)
+@pytest.mark.parametrize("sparse_ease,table,tower", [(False, False, "all"), (True, False, "new"), (False, True, "new"),
+                                                     (True, True, "all")])
+def test_scoring_a_subset_of_columns_equals_the_full_scores_restricted(sparse_ease: bool, table: bool, tower: str) -> None:
+    ev = _evidence(sparse_ease=sparse_ease, table=table)
     torch.manual_seed(0)
-    net = HybridNet(12, 6, TrainConfig(hidden=8, tower_items="all")).eval()
+    net = HybridNet(12, 6, TrainConfig(hidden=8, tower_items=tower)).eval()
     flat, offsets = bag(QUERIES, torch.device("cpu"))
     with torch.no_grad():
         h = net.item_vectors(ev.text, ev)
@@ -143,3 +145,17 @@ def test_top_partners_match_the_dense_gram() -> None:
         np.testing.assert_array_equal(got[i, kept], row[kept])
         # nothing left out is stronger than what was kept
         assert row[np.setdiff1d(np.arange(30), kept)].max(initial=0) <= row[kept].min(initial=np.inf)
+
+
+def test_similarity_table_and_per_batch_similarities_agree() -> None:
+    from graphassoc.model.net import text_similarities
+
+    with_table, without = _evidence(table=True), _evidence()
+    new = (~without.seen).float()
+    flat, offsets = bag(QUERIES + [np.array([4, 9]), np.array([9])], torch.device("cpu"))
+    for cols in (None, torch.tensor([9, 2, 4])):
+        a = text_similarities(with_table, flat, offsets, cols, new)
+        b = max_similarity(without.text, flat, offsets, cols, new)
+        newcols = ~(without.seen if cols is None else without.seen[cols])
+        for x, y in zip(a, b):  # the table holds the new columns only: the term ignores the others
+            np.testing.assert_allclose(x[:, newcols].numpy(), y[:, newcols].numpy(), rtol=1e-5, atol=1e-6)
