@@ -170,10 +170,19 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
         mode = max(modes, key=lambda m: _valid_rank(run.path / "model" / m))
     if mode not in modes:
         raise UsageError(f"no trained mode '{mode}' in '{run.path / 'model'}'; trained: {', '.join(modes)}")
-    directory = run.path / "model" / mode / f"model-{which}"
+    return from_pretrained(run.path / "model" / mode / f"model-{which}", evidence)
+
+
+def from_pretrained(directory: str | Path, evidence: Sequence[str] = DEPLOY_EVIDENCE) -> TrainedModel:
+    """A saved model directory (RUN/model/<name>/model-best or model-last) on its own: its config.json
+    says how it was trained and fingerprints the whole catalogue it was trained on; the evidence
+    (EASE weights, graph, popularity) is rebuilt from its run's baskets of the `evidence` splits."""
+    directory = Path(directory)
+    run = Run(directory.parents[2], "items.parquet", "baskets.parquet")
     config_file = directory / "config.json"
     if not config_file.is_file():
-        raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} --mode {mode} --overwrite`")
+        raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} "
+                         f"--set train.name={directory.parent.name} --overwrite`")
     meta = ck.read_json(config_file)
     if meta.get("format") != FORMAT:
         raise UsageError(f"'{directory}' was saved in format {meta.get('format')}, this version reads {FORMAT}; retrain it")
@@ -181,7 +190,7 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
 
 
 def _valid_rank(mode_dir: Path) -> tuple[bool, float]:
-    """The order early stopping uses (graphassoc/model/training.py), read from the mode's summary."""
+    """The order early stopping uses (checkpoint.rank_key), read from the mode's summary."""
     try:
         return rank_key(ck.read_json(mode_dir / "summary.json")["valid"])
     except (OSError, KeyError, ValueError, TypeError):

@@ -276,3 +276,20 @@ def test_sampled_softmax_with_sparse_ease_trains_and_ranks_well(tiny_run: Path) 
     assert result.best["hr@10"] > 0.6
     model = load_model(tiny_run, "sampled")
     assert model.evidence.ease.sparse is not None and model.score_baskets([np.array([0])]).shape == (1, 40)
+
+
+def test_saved_model_loads_on_its_own_and_knows_its_whole_catalogue(tiny_run: Path) -> None:
+    from graphassoc.model.load import from_pretrained
+
+    _train(tiny_run)
+    directory = tiny_run / "model" / "frozen" / "model-best"
+    queries = [np.array([0, 1]), np.array([7])]
+    np.testing.assert_array_equal(from_pretrained(directory).score_baskets(queries),
+                                  load_model(tiny_run, "frozen").score_baskets(queries))
+    # Two items swapped far past the first five ids: the catalogue fingerprint (all ids, in order) notices.
+    items = pl.read_parquet(tiny_run / "items.parquet")
+    order = list(range(items.height))
+    order[30], order[31] = order[31], order[30]
+    items[order].write_parquet(tiny_run / "items.parquet")
+    with pytest.raises(UsageError, match="another catalogue"):
+        from_pretrained(directory)
