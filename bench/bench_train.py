@@ -35,7 +35,9 @@ print(json.dumps({"mode": cfg.train.mode, "prep_s": round(prep, 1),
                   "epoch_s": round((r.history[-1]["seconds"] - prep) / max(epochs, 1), 1),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                   "peak_cuda_mb": round(torch.cuda.max_memory_allocated() / 2**20) if torch.cuda.is_available() else None,
-                  "valid_hr10": r.best.get("hr@10"), "device": r.device}))
+                  "valid_hr10": r.best.get("hr@10"), "valid_hr10_never_seen": r.best.get("hr@10_never_seen"),
+                  "device": r.device, "total_s": round(r.seconds, 1), "epochs": epochs,
+                  "softmax": r.extra.get("softmax"), "n_items": __import__("polars").read_parquet(run + "/items.parquet").height}))
 """
 
 

@@ -1,4 +1,10 @@
-"""Saving and loading: safetensors + JSON only (no pickle), written atomically (temp dir, then rename)."""
+"""Saving and loading: safetensors + JSON only (no pickle), written atomically (temp dir, then rename).
+
+Also what a saved model and a training checkpoint agree on: the layout FORMAT, the order of
+validation results (rank_key: early stopping, `tune` and load_model's choice of the best mode), and
+the training checkpoint itself (weights, optimiser, scheduler, RNG, loop state incl. the losses of
+the epoch in progress, so a run resumed mid-epoch logs the same loss as an uninterrupted one).
+"""
 
 from __future__ import annotations
 
@@ -59,3 +65,51 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, tensors: dict[str, torch.Ten
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+FORMAT = 3  # bump when the saved layout changes incompatibly (3: score terms as named submodules)
+
+
+def rank_key(metrics: dict[str, Any]) -> tuple[bool, float]:
+    """The order of validation results: an epoch that reaches train.new_item_hr beats one that does not,
+    then the overall HR@10 at the calibrated new-item offset."""
+    return bool(metrics.get("new_item_target_met")), float(metrics["select"])
+
+
+def diff_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> str:
+    """Dotted keys where two nested dicts differ (which settings make a checkpoint incompatible)."""
+    keys = []
+    for k in sorted(set(a) | set(b)):
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            sub = diff_keys(va, vb, f"{prefix}{k}.")
+            if sub:
+                keys.append(sub)
+        elif va != vb:
+            keys.append(f"{prefix}{k}")
+    return ", ".join(keys)
+
+
+def save_training(directory: Path, net: torch.nn.Module, opt: torch.optim.Optimizer, sched: Any,
+                  state: dict[str, Any], encoder: torch.nn.Module | None) -> None:
+    """The resumable state of a training run, atomically replacing the previous one."""
+    from graphassoc.runs import write_json
+
+    tmp = fresh_tmp(directory)
+    save_tensors(tmp / "net.safetensors", net.state_dict())
+    tensors, opt_meta = optimizer_to_flat(opt)
+    save_tensors(tmp / "optimizer.safetensors", tensors)
+    if encoder is not None:
+        save_tensors(tmp / "encoder.safetensors", encoder.state_dict())
+    save_tensors(tmp / "rng.safetensors", {"torch": torch.get_rng_state()})
+    write_json(tmp / "state.json", {**state, "optimizer": opt_meta, "scheduler": sched.state_dict()})
+    replace_dir(tmp, directory)
+
+
+def load_training(directory: Path, net: torch.nn.Module, opt: torch.optim.Optimizer, sched: Any,
+                  saved: dict[str, Any], device: torch.device) -> None:
+    """Restore what save_training wrote (the encoder is restored where it is loaded)."""
+    net.load_state_dict(load_tensors(directory / "net.safetensors", device))
+    optimizer_from_flat(opt, load_tensors(directory / "optimizer.safetensors", device), saved["optimizer"])
+    sched.load_state_dict(saved["scheduler"])
+    torch.set_rng_state(load_tensors(directory / "rng.safetensors")["torch"])

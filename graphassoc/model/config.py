@@ -58,6 +58,11 @@ class TrainConfig(StrictModel):
     # Decay after warm-up: cosine to 0 at the last step, or none.
     schedule: Literal["cosine", "constant"] = "cosine"
     grad_clip: float = Field(default=1.0, gt=0)
+    # Full softmax over the catalogue, or sampled (in-batch + popularity-sampled negatives, logQ-corrected:
+    # graphassoc/model/sampling.py); auto = full up to `sampled_above` items, sampled beyond.
+    softmax: Literal["auto", "full", "sampled"] = "auto"
+    sampled_above: int = Field(default=20000, ge=1)
+    negatives: int = Field(default=4096, ge=1)  # sampled negatives per step (shared by the batch)
     patience: int = Field(default=3, ge=1)  # epochs without a better validation HR@10 before stopping
     # Checkpoint for resume every epoch and every N steps (0 = epochs only).
     checkpoint_steps: int = Field(default=0, ge=0)

@@ -2,73 +2,198 @@
 
 Training: evidence = the earlier train baskets, targets = the later ones. Validation: evidence =
 train, targets = valid. Deployment (load_model): evidence = train + valid, as the protocol allows.
+
+Nothing here is items x items dense except where the catalogue is small: the EASE weights come from
+graph/ease.py's fit_ease (dense closed form while it fits, sparse neighbourhood EASE at size); the
+co-purchase graph is a sparse gram pruned to each item's top partners, block by block; the text
+neighbours of isolated items come from text/neighbours.py's nearest (exact blocks, faiss at size);
+the max-text-similarity term is computed per batch over the columns being scored (model/terms.py).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from graphassoc.graph.ease import ease_weights
+from graphassoc.graph.ease import fit_ease
+from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model.config import TrainConfig
+from graphassoc.text.neighbours import nearest
+from graphassoc.text.neighbours_config import NeighboursConfig
+
+# Rows of the gram X^T X computed at once when pruning it to each item's top partners: bounds the
+# transient sparse block (a block of 2,048 rows of the UCI gram is ~1.5M non-zeros).
+GRAM_BLOCK_ROWS = 2048
+# Largest items x new-items similarity table kept (float32 entries, 1 GB): the UCI run's is 3.9k x ~400.
+TEXT_TABLE_ENTRIES = 1 << 28
 
 
 @dataclass
 class Evidence:
-    ease: torch.Tensor | None  # (n, n) EASE item-item weights, zero diagonal; None when use_ease is off
+    ease: "EaseWeights | None"  # B[i, j]: weight of query item i for target j; None when use_ease is off
     edge_index: torch.Tensor  # (2, E) message-passing edges, source -> target
     log_pop: torch.Tensor  # (n,) log(1 + baskets holding the item)
     seen: torch.Tensor  # (n,) bool: the item occurs in the evidence window
-    text_sim: torch.Tensor | None = None  # (n, n) cosine of the item texts (max-similarity term for new items)
+    text: torch.Tensor | None = None  # (n, d) unit-norm item texts (max-similarity term for new items)
+    # cos(t_i, t_j) for every item i (rows; one extra zero row at n) and every new item j (columns, in
+    # new_index order): the max-similarity term as table lookups. None when n x n_new exceeds
+    # TEXT_TABLE_ENTRIES: the term is then computed per batch (terms.max_similarity).
+    new_sim: torch.Tensor | None = None
+
+    @property
+    def n_items(self) -> int:
+        return len(self.seen)
 
     def to(self, device: torch.device) -> "Evidence":
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
         return Evidence(None if self.ease is None else self.ease.to(device), self.edge_index.to(device),
-                        self.log_pop.to(device), self.seen.to(device),
-                        None if self.text_sim is None else self.text_sim.to(device))
+                        self.log_pop.to(device), self.seen.to(device), move(self.text), move(self.new_sim))
+
+    def new_position(self) -> torch.Tensor:
+        """(n,) each new item's column in new_sim, -1 for items with history."""
+        pos = torch.full((self.n_items,), -1, dtype=torch.long, device=self.seen.device)
+        new = torch.nonzero(~self.seen).flatten()
+        pos[new] = torch.arange(len(new), device=pos.device)
+        return pos
+
+    def adjacency(self) -> torch.Tensor:
+        """The graph as a sparse CSR adj_t (row = target, column = source) for PyG's sparse message passing:
+        aggregation is one sparse x dense product, never an E x hidden message tensor."""
+        n, (src, dst) = self.n_items, self.edge_index
+        order = torch.argsort(dst * n + src)
+        crow = torch.zeros(n + 1, dtype=torch.long, device=dst.device)
+        crow[1:] = torch.cumsum(torch.bincount(dst, minlength=n), 0)
+        values = torch.ones(len(order), device=dst.device)
+        # Built sorted and in range here, so the invariant check is skipped; torch's "CSR is beta" notice is
+        # not for our users (the product is tested against the edge_index path: tests/model/test_terms.py).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(crow, src[order], values, (n, n), check_invariants=False)
+
+
+class EaseWeights:
+    """EASE's item-item weights, dense (small catalogues) or sparse CSR; applied to a batch of baskets."""
+
+    def __init__(self, b: np.ndarray | sp.csr_matrix) -> None:
+        self.dense = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)) if isinstance(b, np.ndarray) else None
+        self.sparse = None if isinstance(b, np.ndarray) else sp.csr_matrix(b, dtype=np.float32)
+
+    def to(self, device: torch.device) -> "EaseWeights":
+        if self.dense is not None:
+            self.dense = self.dense.to(device)
+        return self
+
+    def basket_scores(self, flat: torch.Tensor, offsets: torch.Tensor, cols: torch.Tensor | None) -> torch.Tensor:
+        """(n_queries, n_cols) sum over each basket's items of B[i, cols], divided by sqrt(basket size)."""
+        lengths = torch.diff(offsets, append=offsets.new_tensor([flat.numel()])).clamp(min=1)
+        scale = lengths.to(torch.float32).rsqrt().unsqueeze(1)
+        if self.dense is not None:
+            import torch.nn.functional as F
+
+            out = F.embedding_bag(flat, self.dense, offsets, mode="sum") * scale
+            return out if cols is None else out[:, cols]
+        rows = np.repeat(np.arange(len(offsets)), lengths.cpu().numpy())
+        q = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, flat.cpu().numpy())),
+                          shape=(len(offsets), self.sparse.shape[0]))
+        b = self.sparse if cols is None else self.sparse[:, cols.cpu().numpy()]
+        out = torch.from_numpy(np.asarray((q @ b).todense(), dtype=np.float32)).to(flat.device)
+        return out * scale
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """Dense rows B[idx, :] (a few items' weights, e.g. the text neighbours of a free-text query)."""
+        if self.dense is not None:
+            return self.dense[torch.as_tensor(idx)].cpu().numpy()
+        return np.asarray(self.sparse[idx].todense(), dtype=np.float32)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """For saving with a model (safetensors): dense, or the CSR's three arrays."""
+        if self.dense is not None:
+            return {"ease.dense": self.dense}
+        b = self.sparse
+        return {"ease.data": torch.from_numpy(b.data), "ease.indices": torch.from_numpy(b.indices.astype(np.int64)),
+                "ease.indptr": torch.from_numpy(b.indptr.astype(np.int64)),
+                "ease.shape": torch.tensor(b.shape, dtype=torch.int64)}
+
+    @classmethod
+    def from_tensors(cls, t: dict[str, torch.Tensor]) -> "EaseWeights":
+        if "ease.dense" in t:
+            return cls(t["ease.dense"].numpy())
+        shape = tuple(int(v) for v in t["ease.shape"])
+        return cls(sp.csr_matrix((t["ease.data"].numpy(), t["ease.indices"].numpy(), t["ease.indptr"].numpy()), shape=shape))
+
+
+def fit_ease_weights(x: sp.csr_matrix, lam: float, cfg: EaseConfig | None = None) -> EaseWeights:
+    """graph/ease.py's EASE: dense closed form where it fits, the sparse neighbourhood EASE at size."""
+    return EaseWeights(fit_ease(x, lam, cfg))
+
+
+def top_partners(x: sp.csr_matrix, k: int, min_count: int) -> sp.csr_matrix:
+    """Each item's k strongest co-purchase partners (count >= min_count, self excluded) as a sparse
+    item x item matrix, from the gram X^T X computed GRAM_BLOCK_ROWS rows at a time."""
+    xt = x.T.tocsr()
+    blocks = []
+    for start in range(0, x.shape[1], GRAM_BLOCK_ROWS):
+        stop = min(start + GRAM_BLOCK_ROWS, x.shape[1])
+        g = (xt[start:stop] @ x).tocoo()
+        keep = (g.data >= min_count) & (g.row + start != g.col)
+        row, col, val = g.row[keep], g.col[keep], g.data[keep]
+        order = np.lexsort((col, -val, row))  # by row, strongest first; ties: lower column first
+        row, col, val = row[order], col[order], val[order]
+        first = np.searchsorted(row, np.arange(stop - start))
+        rank = np.arange(len(row)) - first[row]
+        top = rank < k
+        blocks.append(sp.csr_matrix((val[top], (row[top], col[top])), shape=(stop - start, x.shape[1])))
+    return sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, x.shape[1]))
 
 
 def copurchase_edges(x: sp.csr_matrix, neighbours: int, min_count: int) -> np.ndarray:
     """Each item's strongest co-purchase partners (count >= min_count), both directions, deduplicated."""
-    counts = (x.T @ x).toarray().astype(np.float32)
-    np.fill_diagonal(counts, 0.0)
-    counts[counts < min_count] = 0.0
-    k = min(neighbours, counts.shape[1] - 1)
-    if k <= 0:
-        return np.zeros((2, 0), dtype=np.int64)
-    top = np.argpartition(-counts, k, axis=1)[:, :k] if k < counts.shape[1] else np.argsort(-counts, axis=1)
-    rows = np.repeat(np.arange(counts.shape[0]), top.shape[1])
-    cols = top.ravel()
-    keep = counts[rows, cols] > 0
-    pairs = np.concatenate([np.stack([rows[keep], cols[keep]]), np.stack([cols[keep], rows[keep]])], axis=1)
+    top = top_partners(x, min(neighbours, max(x.shape[1] - 1, 0)), min_count).tocoo()
+    pairs = np.concatenate([np.stack([top.row, top.col]), np.stack([top.col, top.row])], axis=1)
     return np.unique(pairs, axis=1).astype(np.int64)
 
 
-def text_neighbour_edges(text: np.ndarray, isolated: np.ndarray, anchors: np.ndarray, k: int) -> np.ndarray:
+def text_neighbour_edges(text: np.ndarray, isolated: np.ndarray, anchors: np.ndarray, k: int,
+                         neighbours: NeighboursConfig | None = None) -> np.ndarray:
     """Edges anchor -> isolated item from each isolated item's k nearest anchors by cosine (inductive context)."""
     iso, anc = np.flatnonzero(isolated), np.flatnonzero(anchors)
     if k == 0 or len(iso) == 0 or len(anc) == 0:
         return np.zeros((2, 0), dtype=np.int64)
     k = min(k, len(anc))
-    sims = text[iso] @ text[anc].T
-    best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    best, _ = nearest(text[iso], text[anc], k, cfg=neighbours)
     return np.stack([anc[best].ravel(), np.repeat(iso, k)]).astype(np.int64)
 
 
-def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig) -> Evidence:
-    """Evidence from a binary basket x item matrix; `text` (L2-normalised) links isolated items by text."""
+def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig, ease: EaseConfig | None = None,
+                   neighbours: NeighboursConfig | None = None) -> Evidence:
+    """Evidence from a binary basket x item matrix; `text` (L2-normalised) links isolated items by text.
+    `ease` / `neighbours`: the run's ease and text.neighbours settings (dense or sparse, exact or HNSW)."""
+    x = sp.csr_matrix(x)
     pop = np.asarray(x.sum(axis=0)).ravel()
     edges = copurchase_edges(x, cfg.neighbours, cfg.min_count)
     connected = np.zeros(x.shape[1], dtype=bool)
     connected[edges[0]] = True
     if text is not None:
-        edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours)], axis=1)
+        edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours, neighbours)], axis=1)
     return Evidence(
-        ease=torch.from_numpy(ease_weights((x.T @ x).toarray(), cfg.ease_lambda)) if cfg.use_ease else None,
+        ease=fit_ease_weights(x, cfg.ease_lambda, ease) if cfg.use_ease else None,
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),
-        text_sim=torch.from_numpy((text @ text.T).astype(np.float32)) if text is not None else None,
+        text=torch.from_numpy(np.ascontiguousarray(text, dtype=np.float32)) if text is not None else None,
+        new_sim=new_similarity_table(text, pop == 0) if text is not None else None,
     )
+
+
+def new_similarity_table(text: np.ndarray, new: np.ndarray) -> torch.Tensor | None:
+    """(n + 1, n_new) cosines of every item to every new item, a zero row appended; None when too large."""
+    n, cols = len(text), np.flatnonzero(new)
+    if (n + 1) * len(cols) > TEXT_TABLE_ENTRIES:
+        return None
+    table = np.zeros((n + 1, len(cols)), dtype=np.float32)
+    table[:n] = text @ text[cols].T
+    return torch.from_numpy(table)

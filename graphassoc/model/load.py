@@ -14,17 +14,23 @@ from safetensors import SafetensorError
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.protocol import basket_matrix
+from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model import checkpoint as ck
+from graphassoc.model.checkpoint import FORMAT, rank_key
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence, build_evidence
 from graphassoc.model.net import HybridNet, bag
+from graphassoc.model.saving import items_fingerprint
+from graphassoc.model.validation import score_block_rows
 from graphassoc.runs import Run
 from graphassoc.text.config import TextConfig
 from graphassoc.text.encoder import encode_texts
-from graphassoc.model.training import FORMAT, rank_key
 
 # At scoring time the model reads every basket before the test cut (the protocol allows train + valid).
 DEPLOY_EVIDENCE = ("train", "valid")
+# A free text's EASE row: its nearest catalogue items' rows, softmax-weighted by text similarity at this
+# temperature (0.05: the nearest neighbour dominates unless others are nearly as close).
+NEIGHBOUR_TEMPERATURE = 0.05
 
 
 class TrainedModel:
@@ -34,8 +40,9 @@ class TrainedModel:
         self.run, self.directory, self.meta = run, directory, meta
         self.train_cfg = TrainConfig.model_validate(meta["train"])
         self.text_cfg = TextConfig.model_validate(meta["text"])
+        self.ease_cfg = EaseConfig.model_validate(meta["ease"])
         self.items = run.items()
-        if self.items.height != meta["n_items"] or self.items["item_id"].head(5).to_list() != meta["item_ids_head"]:
+        if self.items.height != meta["n_items"] or items_fingerprint(self.items["item_id"].to_list()) != meta["items_fingerprint"]:
             raise UsageError(f"the model in '{directory}' was trained on another catalogue ({meta['n_items']} items, "
                              f"this run has {self.items.height}); retrain it with `graphassoc train {run.path} --overwrite`")
         self.net = HybridNet(meta["n_items"], max(meta["text_dim"], 1), self.train_cfg)
@@ -54,7 +61,8 @@ class TrainedModel:
         x = basket_matrix(baskets, index, self.items.height)
         self.popularity = np.asarray(x.sum(axis=0)).ravel()
         text_np = self.text.numpy() if self.text is not None else None
-        self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg)
+        self.evidence: Evidence = build_evidence(x, text_np, self.train_cfg, self.ease_cfg,
+                                                  self.text_cfg.neighbours)
         with torch.no_grad():
             self.h = self.net.item_vectors(self.text, self.evidence)
 
@@ -74,8 +82,10 @@ class TrainedModel:
         """(n_items, hidden) GNN item vectors on the deployment evidence graph."""
         return self.h.numpy().copy()
 
-    def score_baskets(self, baskets: list[np.ndarray], chunk: int = 1024) -> np.ndarray:
-        """(n_queries, n_items) float32 scores; an empty basket scores by popularity/newness alone."""
+    def score_baskets(self, baskets: list[np.ndarray], chunk: int | None = None) -> np.ndarray:
+        """(n_queries, n_items) float32 scores; an empty basket scores by popularity/newness alone.
+        Callers pass blocks of queries (the protocol chunks); inside, blocks bound the working memory."""
+        chunk = chunk or score_block_rows(self.n_items)
         out = np.empty((len(baskets), self.n_items), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(baskets), chunk):
@@ -112,14 +122,16 @@ class TrainedModel:
                               torch.cat([self.evidence.log_pop, torch.zeros(1)]),
                               torch.cat([self.evidence.seen, torch.zeros(1, dtype=torch.bool)]))
                 h = self.net.item_vectors(text, ev)
-                s = self.net.tower(h[n:n + 1], h[:n], self.evidence).squeeze(0)
+                s = self.net.tower(h[n:n + 1], h[:n], self.evidence, None).squeeze(0)
                 if self.evidence.ease is not None:
-                    w = F.softmax(top_sims[row] / 0.05, dim=0)
-                    s = s + self.net.log_alpha.exp() * self.net.ease_weight(self.evidence) * (w @ self.evidence.ease[neighbours[row]])
+                    w = F.softmax(top_sims[row] / NEIGHBOUR_TEMPERATURE, dim=0)
+                    rows = torch.from_numpy(self.evidence.ease.rows(neighbours[row].numpy()))
+                    s = s + self.net.ease.log_alpha.exp() * self.net.ease.item_weight(self.evidence) * (w @ rows)
                 # The text is a new product: a one-item query that is all new (frac_new = 1, its own similarity
                 # is both the max over the query and over the query's new items).
                 sim = vecs[row] @ self.text.T
-                s = s + self.net.newness(torch.ones(1), sim, sim, (~self.evidence.seen).float()) + self.net.bias(self.evidence)
+                s = s + self.net.newness(self.net.bias.weights, torch.ones(1), sim, sim, (~self.evidence.seen).float()) \
+                    + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
 
@@ -131,12 +143,24 @@ class TrainedModel:
             idx = list(range(start, min(start + 512, self.n_items)))
             scores = self.score_baskets([np.array([i]) for i in idx])
             scores[np.arange(len(idx)), idx] = -np.inf
-            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            top = top_k_rows(scores, k)
             for r, i in enumerate(idx):
                 for rank, j in enumerate(top[r]):
                     rows.append((ids[i], ids[j], float(scores[r, j]), rank + 1))
         return pl.DataFrame(rows, schema={"item_id": pl.Utf8, "related_id": pl.Utf8, "score": pl.Float64, "rank": pl.Int32},
                             orient="row")
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row the k best columns, best first, ties by lower column (= a stable argsort's first k),
+    without sorting whole rows: only the columns at or above each row's k-th best value are sorted."""
+    k = min(k, scores.shape[1])
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]
+    out = np.empty((len(scores), k), dtype=np.int64)
+    for r in range(len(scores)):
+        cand = np.flatnonzero(scores[r] >= kth[r])
+        out[r] = cand[np.argsort(-scores[r, cand], kind="stable")[:k]]
+    return out
 
 
 def trained_modes(run_dir: str | Path) -> list[str]:
@@ -155,15 +179,25 @@ def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best"
         mode = max(modes, key=lambda m: _valid_rank(run.path / "model" / m))
     if mode not in modes:
         raise UsageError(f"no trained mode '{mode}' in '{run.path / 'model'}'; trained: {', '.join(modes)}")
-    directory = run.path / "model" / mode / f"model-{which}"
+    return from_pretrained(run.path / "model" / mode / f"model-{which}", evidence)
+
+
+def from_pretrained(directory: str | Path, evidence: Sequence[str] = DEPLOY_EVIDENCE) -> TrainedModel:
+    """A saved model directory (RUN/model/<name>/model-best or model-last) on its own: its config.json
+    says how it was trained and fingerprints the whole catalogue it was trained on; the evidence
+    (EASE weights, graph, popularity) is rebuilt from its run's baskets of the `evidence` splits."""
+    directory = Path(directory)
+    run = Run(directory.parents[2], "items.parquet", "baskets.parquet")
     config_file = directory / "config.json"
     if not config_file.is_file():
-        raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} --mode {mode} --overwrite`")
+        raise UsageError(f"'{directory}' has no config.json; retrain with `graphassoc train {run.path} "
+                         f"--set train.name={directory.parent.name} --overwrite`")
     try:
         meta = ck.read_json(config_file)
     except (ValueError, UnicodeDecodeError) as err:  # truncated or overwritten: not JSON any more
+        name = directory.parent.name
         raise UsageError(f"'{config_file}' is corrupt ({err}); retrain it with "
-                         f"{retrain_command(run.path, mode, mode if mode in ('frozen', 'two-stage', 'joint') else 'MODE')}") from None
+                         f"{retrain_command(run.path, name, name if name in ('frozen', 'two-stage', 'joint') else 'MODE')}") from None
     if meta.get("format") != FORMAT:
         raise UsageError(f"'{directory}' was saved in format {meta.get('format')}, this version reads {FORMAT}; retrain it")
     return TrainedModel(run, directory, meta, evidence)
@@ -175,7 +209,7 @@ def retrain_command(run_dir: Path, name: str, mode: str) -> str:
 
 
 def _valid_rank(mode_dir: Path) -> tuple[bool, float]:
-    """The order early stopping uses (graphassoc/model/training.py), read from the mode's summary."""
+    """The order early stopping uses (checkpoint.rank_key), read from the mode's summary."""
     try:
         return rank_key(ck.read_json(mode_dir / "summary.json")["valid"])
     except (OSError, KeyError, ValueError, TypeError):

@@ -32,15 +32,14 @@ The tower carries items without history (new products): their graph context is t
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence
-from graphassoc.model.gnn import GNNS
+from graphassoc.model.gnn import GNNS, SPARSE_GNNS
+from graphassoc.model.terms import EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity, pick
 
 
 class HybridNet(nn.Module):
@@ -51,28 +50,24 @@ class HybridNet(nn.Module):
         if self.id_embedding is not None:
             nn.init.normal_(self.id_embedding.weight, std=0.01)
         self.gnn = GNNS.get(cfg.gnn)(cfg.hidden, cfg.hidden, cfg.layers, cfg.dropout)
-        self.query_proj = nn.Linear(cfg.hidden, cfg.hidden)
+        self.sparse_graph = cfg.gnn in SPARSE_GNNS
+        self.tower = TowerTerm(cfg.hidden, cfg.tower_items, cfg.tower_scale)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.tower_items = cfg.tower_items
-        # EASE scores are ~0.1-1; a softmax needs logit gaps of a few units, hence a start at 10.
-        self.log_alpha = nn.Parameter(torch.tensor(math.log(10.0)))
-        self.log_short_history = nn.Parameter(torch.tensor([0.0, math.log(100.0)]))  # log g, log tau of c_j
-        # Weights of log(1 + pop_j), [pop_j == 0] and frac_new(q) * [pop_j == 0]. The last is the query's share of
-        # new items: on the UCI test period P(hidden item is new) is 0.03 for a basket without new items and
-        # 0.64 when half of it is new, so how many new items belong in the top 10 depends on the basket.
-        # The fourth weighs the text similarity to the query's new items only (a new range sells together).
-        self.item_bias = nn.Parameter(torch.zeros(4))
-        # Gate starts at 0.5 for new items, ~0.1 at one basket, ~0 for popular ones (see module doc).
-        self.gate = nn.Parameter(torch.tensor([0.0, -3.0]))
-        self.log_tower_scale = nn.Parameter(torch.tensor(math.log(cfg.tower_scale)))
-        # Max text similarity to any query item separates new items far better than the mean-pooled
-        # tower (UCI test, never-seen HR@10: 0.24 with it alone vs 0.02 with the tower at scale 5).
-        self.log_max_scale = nn.Parameter(torch.tensor(math.log(2.0)))
-        # Not learned: set on validation after training (graphassoc/model/calibrate.py).
-        self.register_buffer("new_offset", torch.zeros(()))
+        self.ease = EaseTerm()
+        self.newness = NewnessTerm()
+        self.bias = ItemBias(cfg.tower_items)
 
-    def item_vectors(self, text: torch.Tensor | None, ev: Evidence) -> torch.Tensor:
-        """(n, hidden) vectors of every catalogue item on the evidence graph."""
+    @property
+    def new_offset(self) -> torch.Tensor:
+        return self.bias.new_offset
+
+    def scalars(self) -> list[nn.Parameter]:
+        """The blend scalars (alpha, gate, biases, scales): the optimiser gives them a larger rate, no decay."""
+        return [self.ease.log_alpha, self.ease.log_short_history, self.bias.weights, self.tower.gate,
+                self.tower.log_scale, self.newness.log_max_scale]
+
+    def item_vectors(self, text: torch.Tensor | None, ev: Evidence, adj: torch.Tensor | None = None) -> torch.Tensor:
+        """(n, hidden) vectors of every catalogue item on the evidence graph (`adj`: ev.adjacency(), reusable)."""
         x = 0.0
         if self.text_proj is not None and text is not None:
             x = self.text_proj(text)
@@ -83,53 +78,58 @@ class HybridNet(nn.Module):
                 ids = torch.cat([ids, ids.new_zeros(len(ev.seen) - len(ids), ids.shape[1])])
             x = x + ids * ev.seen.unsqueeze(1).to(ids.dtype)
         x = self.dropout(x)
+        if self.sparse_graph:
+            return x + self.gnn(x, adj if adj is not None else ev.adjacency())
         return x + self.gnn(x, ev.edge_index)
 
-    def tower(self, pooled: torch.Tensor, h: torch.Tensor, ev: Evidence) -> torch.Tensor:
-        """Gated two-tower term for query vectors `pooled` (mean of the query items' h)."""
-        u = F.normalize(self.query_proj(pooled), dim=-1)
-        if self.tower_items == "new":
-            gate = (~ev.seen).to(h.dtype)
-        else:
-            gate = torch.sigmoid(self.gate[0] + self.gate[1] * ev.log_pop)
-        return self.log_tower_scale.exp() * (u @ F.normalize(h, dim=-1).T) * gate
-
-    def score(self, h: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence) -> torch.Tensor:
-        """(n_queries, n) scores for queries given as flattened item indices + offsets (embedding_bag layout)."""
-        scores = self.tower(F.embedding_bag(flat, h, offsets, mode="mean"), h, ev)
-        new = (~ev.seen).to(scores.dtype)
+    def score(self, h: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence,
+              cols: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_queries, n_cols) scores of queries (flattened item indices + offsets, embedding_bag layout)
+        against the catalogue columns `cols` (None: all)."""
+        pooled = F.embedding_bag(flat, h, offsets, mode="mean")
+        new = (~ev.seen).to(pooled.dtype)
         frac_new = F.embedding_bag(flat, new.unsqueeze(1), offsets, mode="mean")  # (n_queries, 1)
-        nearest = nearest_new = None
-        if ev.text_sim is not None:
-            nearest = F.embedding_bag(flat, ev.text_sim, offsets, mode="max")
-            nearest_new = F.embedding_bag(flat, ev.text_sim * new.unsqueeze(1), offsets, mode="max")
-        scores = scores + self.newness(frac_new, nearest, nearest_new, new)
+        n_cols = ev.n_items if cols is None else len(cols)
+        if self.tower.items == "new":
+            # The tower and the text terms are zero on items with history: score only the new columns.
+            where = torch.nonzero(~pick(ev.seen, cols)).flatten()
+            sub = where if cols is None else cols[where]
+            part = self.tower(pooled, h, ev, sub) + self.new_item_terms(flat, offsets, ev, sub, frac_new, new)
+            scores = pooled.new_zeros(len(offsets), n_cols).index_copy(1, where, part)
+        else:
+            scores = self.tower(pooled, h, ev, cols) + self.new_item_terms(flat, offsets, ev, cols, frac_new, new)
         if ev.ease is not None:
-            lengths = torch.diff(offsets, append=offsets.new_tensor([flat.numel()])).clamp(min=1).to(scores.dtype)
-            ease = F.embedding_bag(flat, ev.ease, offsets, mode="sum") / lengths.sqrt().unsqueeze(1)
-            scores = scores + self.log_alpha.exp() * self.ease_weight(ev) * ease
-        return scores + self.bias(ev)
+            scores = scores + self.ease(flat, offsets, ev, cols)
+        return scores + self.bias(ev, cols)
 
-    def newness(self, frac_new: torch.Tensor, nearest: torch.Tensor | None, nearest_new: torch.Tensor | None,
-                new: torch.Tensor) -> torch.Tensor:
-        """The query-dependent terms of new items: share of new items in the query, max text similarity
-        to its items and to its new items (None without text)."""
-        terms = self.item_bias[2] * frac_new
-        if nearest is not None:
-            terms = terms + self.log_max_scale.exp() * nearest + self.item_bias[3] * nearest_new
-        return terms * new
+    def new_item_terms(self, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence, cols: torch.Tensor | None,
+                       frac_new: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+        """NewnessTerm on the columns `cols`, its text similarities from the table or computed per batch."""
+        nearest = nearest_new = None
+        if ev.text is not None:
+            with torch.no_grad():
+                nearest, nearest_new = text_similarities(ev, flat, offsets, cols, new)
+        return self.newness(self.bias.weights, frac_new, nearest, nearest_new, pick(new, cols))
 
-    def ease_weight(self, ev: Evidence) -> torch.Tensor:
-        """c_j: the EASE term's per-item weight, larger for items with a short history."""
-        g, tau = self.log_short_history.exp()
-        return 1 + g * tau / (torch.expm1(ev.log_pop) + tau)
 
-    def bias(self, ev: Evidence) -> torch.Tensor:
-        new = (~ev.seen).to(self.item_bias.dtype)
-        newness = (self.item_bias[1] + self.new_offset) * new
-        if self.tower_items == "new":  # warm items keep the closed-form order untouched
-            return newness
-        return self.item_bias[0] * ev.log_pop + newness
+def text_similarities(ev: Evidence, flat: torch.Tensor, offsets: torch.Tensor, cols: torch.Tensor | None,
+                      new: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """max_{i in q} cos(t_i, t_j) and the same over the query's new items (0 where it has none with
+    a larger cosine), for every query and column j; columns with history get 0 (the term ignores them)."""
+    if ev.new_sim is None:
+        return max_similarity(ev.text, flat, offsets, cols, new)
+    n_cols = ev.n_items if cols is None else len(cols)
+    col_pos = pick(ev.new_position(), cols)
+    where = torch.nonzero(col_pos >= 0).flatten()
+    idx = col_pos[where]
+    whole = len(idx) == ev.new_sim.shape[1] and bool((idx == torch.arange(len(idx), device=idx.device)).all())
+    table = ev.new_sim if whole else ev.new_sim[:, idx]  # every new column in order: no copy
+    only_new = torch.where(ev.seen[flat], torch.full_like(flat, ev.n_items), flat)  # row n: zeros
+    out = []
+    for items in (flat, only_new):
+        vals = F.embedding_bag(items, table, offsets, mode="max")
+        out.append(vals.new_zeros(len(offsets), n_cols).index_copy(1, where, vals))
+    return out[0], out[1]
 
 
 def bag(queries: list, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -142,8 +142,15 @@ def bag(queries: list, device: torch.device) -> tuple[torch.Tensor, torch.Tensor
     return flat, offsets
 
 
-def mask_queries(scores: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-    """The query's own items get -inf: they are never the answer."""
+def mask_queries(scores: torch.Tensor, flat: torch.Tensor, offsets: torch.Tensor,
+                 cols: torch.Tensor | None = None) -> torch.Tensor:
+    """The query's own items get -inf: they are never the answer (`cols`: the scored columns, None = all)."""
     lengths = torch.diff(offsets, append=torch.tensor([flat.numel()], device=flat.device))
     rows = torch.repeat_interleave(torch.arange(len(offsets), device=flat.device), lengths)
-    return scores.index_put((rows, flat), torch.tensor(float("-inf"), device=scores.device, dtype=scores.dtype))
+    if cols is None:
+        return scores.index_put((rows, flat), torch.tensor(float("-inf"), device=scores.device, dtype=scores.dtype))
+    position = torch.full((len(cols) and int(cols.max()) + 1,), -1, dtype=torch.long, device=flat.device)
+    position[cols] = torch.arange(len(cols), device=flat.device)
+    where = position[flat.clamp(max=len(position) - 1)]
+    hit = (flat < len(position)) & (where >= 0)
+    return scores.index_put((rows[hit], where[hit]), torch.tensor(float("-inf"), device=scores.device, dtype=scores.dtype))

@@ -14,6 +14,7 @@ import yaml
 
 from graphassoc.config import Config, load_config
 from graphassoc.errors import UsageError
+from graphassoc.model.checkpoint import rank_key
 from graphassoc.runs import Run, atomic_dir, write_parquet
 
 Progress = Callable[[str], None]
@@ -70,18 +71,20 @@ def tune(run_dir: str | Path, cfg: Config, space: dict[str, list[Any]], trials: 
     for values in trials_of(space, trials, method, int(cfg.seed or 0)):
         overrides = [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}" for k, v in values.items()]
         configs.append((values, load_config(None, overrides, base=base)))  # validates every trial up front
-    rows = []
+    rows, keys = [], []
     with atomic_dir(run.path / "tune", overwrite=overwrite) as tmp:
         for i, (values, trial_cfg) in enumerate(configs):
             progress(f"trial {i + 1}/{len(configs)}: {values}")
             trial_cfg = trial_cfg.model_copy(update={"train": trial_cfg.train.model_copy(update={"name": f"trial-{i + 1}"})})
             result = train(run.path, trial_cfg, progress=progress, model_root=tmp / "trials")
+            keys.append(rank_key(result.best))
             rows.append({"trial": i + 1, **{k: str(v) for k, v in values.items()},
                          **{f"valid_{k}": v for k, v in result.best.items()}, "best_epoch": result.best_epoch,
                          "seconds": round(result.seconds, 1)})
             shutil.rmtree(tmp / "trials" / f"trial-{i + 1}" / "model-last", ignore_errors=True)
-        # The order early stopping uses (training.rank_key): reaching train.new_item_hr first, then HR@10.
-        table = pl.DataFrame(rows).sort(["valid_new_item_target_met", "valid_select"], descending=True)
+        # The order early stopping uses (checkpoint.rank_key): reaching train.new_item_hr first, then HR@10.
+        order = sorted(range(len(rows)), key=lambda r: keys[r], reverse=True)
+        table = pl.DataFrame([rows[r] for r in order])
         best_trial = int(table["trial"][0]) - 1
         result = TuneResult(table, configs[best_trial][0], configs[best_trial][1])
         result.save(tmp)

@@ -126,6 +126,9 @@ def encode_with(enc: LoadedEncoder, texts: list[str], batch_size: int = 128, max
     """Encode with a loaded encoder: token-length-sorted batches (dynamic padding), no autograd."""
     if not texts:
         return np.zeros((0, int(enc.model.config.hidden_size)), dtype=np.float32)
+    unique, inverse = np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)
+    if len(unique) < len(texts):  # catalogues repeat titles (variants, copies): encode each text once
+        return encode_with(enc, unique.tolist(), batch_size, max_length)[inverse.ravel()]
     # Tokenize everything once, then batch by exact token length: most batches need no padding at all.
     ids = enc.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     order = np.argsort([len(x) for x in ids], kind="stable")

@@ -41,6 +41,22 @@ def test_batching_and_sorting_do_not_change_rows(tiny_bert: Path) -> None:
     assert not np.allclose(batched[0], batched[1])
 
 
+def test_repeated_titles_are_encoded_once_and_land_on_every_row(tiny_bert: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = TextConfig(model=str(tiny_bert), batch_size=4)
+    repeated = TITLES[:3] * 3 + ["mug"]
+    calls = []
+    original = enc_mod.encode_with
+
+    def spy(enc, texts, *a, **kw):
+        calls.append(len(texts))
+        return original(enc, texts, *a, **kw)
+
+    monkeypatch.setattr(enc_mod, "encode_with", spy)
+    got = encode_texts(repeated, cfg)
+    assert calls == [len(repeated), 4]  # the encoding pass sees the 4 distinct texts only
+    np.testing.assert_allclose(got, encode_texts(TITLES[:3] + ["mug"], cfg)[[0, 1, 2] * 3 + [3]], atol=1e-5)
+
+
 def test_missing_model_dir_is_one_line_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a directory") as err:
         encode_texts(["x"], TextConfig(model=str(tmp_path / "nope")))
