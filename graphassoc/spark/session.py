@@ -1,0 +1,105 @@
+"""One SparkSession per run: started with the configured master, quiet, stopped on success,
+error and Ctrl-C. An already active session (spark-submit, a test fixture) is reused, not stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import urlparse
+
+from graphassoc.errors import UsageError
+from graphassoc.spark.config import SparkConfig
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG4J2 = Path(__file__).resolve().parent / "log4j2.properties"
+# Always set: UTC keeps timestamps as they are in the file (a local time zone would shift them),
+# and Arrow makes the driver's collect and createDataFrame columnar.
+DEFAULT_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.ui.enabled": "false",
+    # The JVM's start-up lines (before setLogLevel can act) are silenced by this log4j2 file.
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}",
+}
+
+
+def import_pyspark() -> Any:
+    # PySpark warns about pandas >= 3 on import; this package hands Spark Arrow tables, not pandas.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    try:
+        import pyspark
+    except ImportError:
+        raise UsageError('Spark is not installed; install the extra: pip install "graphassoc[spark]"') from None
+    return pyspark
+
+
+def check_java() -> None:
+    java_home = os.environ.get("JAVA_HOME")
+    if (java_home and (Path(java_home) / "bin" / "java").is_file()) or shutil.which("java"):
+        return
+    raise UsageError("Spark needs Java 17 or later and none was found (no JAVA_HOME, no java on PATH); "
+                     "install a JDK (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME")
+
+
+def check_master(master: str) -> None:
+    """A standalone master (spark://host:port[,host:port]) that nobody answers would make Spark retry for
+    a minute before failing; a plain TCP connect says so in a second."""
+    if not master.startswith("spark://"):
+        return
+    for hostport in master.removeprefix("spark://").split(","):
+        parsed = urlparse(f"spark://{hostport}")
+        try:
+            with socket.create_connection((parsed.hostname or "", parsed.port or 7077), timeout=5):
+                return
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+    raise UsageError(f"Spark master '{master}' is unreachable ({reason}); check spark.master "
+                     "(e.g. --set spark.master=local[*] runs Spark on this machine)")
+
+
+def active_session() -> "SparkSession | None":
+    import_pyspark()
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+@contextlib.contextmanager
+def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
+    """The active session if there is one (left running), else a new one stopped on leaving."""
+    cfg = cfg or SparkConfig()
+    existing = active_session()
+    if existing is not None:
+        yield existing
+        return
+    check_java()
+    check_master(cfg.master)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(cfg.master).appName(cfg.app_name)
+    for key, value in {**DEFAULT_CONF, **{k: str(v) for k, v in cfg.conf.items()}}.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j / pyspark raise many kinds; the first line names the cause
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UsageError(f"cannot start Spark with master '{cfg.master}': {first}; check spark.master, "
+                         "spark.conf and that Java 17+ runs (java -version)") from None
+    try:
+        spark.sparkContext.setLogLevel(cfg.log_level)
+        yield spark
+    finally:
+        spark.stop()
+
+
+def spark_for_mining(engine: str, cfg: SparkConfig) -> contextlib.AbstractContextManager[Any]:
+    """The session around a single-machine build whose mining engine is Spark (else nothing)."""
+    return spark_session(cfg) if engine == "spark" else contextlib.nullcontext()
