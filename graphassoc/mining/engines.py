@@ -104,7 +104,7 @@ def fim_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
     return EngineOutput(pyfim_itemsets(fim.fpgrowth, enc, params), None)
 
 
-@ENGINES.register("spark", "Apache Spark FPGrowth (pyspark.ml, graphassoc[spark]) + vectorised mlxtend-exact rules")
+@ENGINES.register("spark", "Apache Spark FPGrowth (pyspark.ml; the spark extra, Java 17+) + vectorised mlxtend-exact rules")
 def spark_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
     from graphassoc.spark.fpgrowth import spark_fpgrowth as run  # pyspark is loaded only when chosen
 

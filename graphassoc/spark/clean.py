@@ -1,4 +1,10 @@
-"""Cleaning as Spark jobs, step for step as graphassoc.data.clean, filling the same QualityReport."""
+"""Cleaning as Spark jobs, step for step as graphassoc.data.clean, filling the same QualityReport.
+
+Each line is labelled with the first step that drops it (steps apply in graphassoc.data.clean's
+order, each to the lines the earlier ones kept), so the whole report is one aggregation instead
+of two jobs per step: a step drops the lines labelled with it, and the baskets whose lines are all
+gone by then, i.e. whose highest label is that step.
+"""
 
 from __future__ import annotations
 
@@ -12,35 +18,12 @@ from graphassoc.spark.ingest import ROW
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-
-def _sizes(df: "DataFrame") -> tuple[int, int]:
-    """Lines and distinct basket ids, a missing id counting as one (polars' n_unique counts null)."""
-    from pyspark.sql import functions as F
-
-    row = df.agg(F.count(F.lit(1)).alias("lines"), F.count_distinct("basket_id").alias("baskets"),
-                 F.max(F.col("basket_id").isNull().cast("int")).alias("null_id")).first()
-    return int(row["lines"]), int(row["baskets"]) + int(row["null_id"] or 0)
-
-
-def _step(kept: "DataFrame", reason: str, report: QualityReport,
-          before: tuple[int, int]) -> tuple["DataFrame", tuple[int, int]]:
-    kept = kept.localCheckpoint()  # each step is counted once and read by the next, not recomputed
-    after = _sizes(kept)
-    report.steps.append(QualityStep(reason=reason, lines_dropped=before[0] - after[0],
-                                    baskets_dropped=before[1] - after[1]))
-    return kept, after
-
-
-def _first_per(df: "DataFrame", *keys: str) -> "DataFrame":
-    """The first line (in input order) of each group: polars' is_first_distinct."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.window import Window
-
-    return (df.withColumn("_n", F.row_number().over(Window.partitionBy(*keys).orderBy(ROW)))
-            .filter("_n = 1").drop("_n"))
+KEPT = 1000  # the label of a line no step drops
+FAIL = "_fail"
 
 
 def _filters(df: "DataFrame", cfg: CleanConfig) -> list[tuple[str, "Column"]]:
+    """The line filters before de-duplication: (reason, keep condition)."""
     from pyspark.sql import functions as F
 
     steps = [("missing basket or item id", F.col("basket_id").isNotNull() & F.col("item_id").isNotNull())]
@@ -58,39 +41,76 @@ def _filters(df: "DataFrame", cfg: CleanConfig) -> list[tuple[str, "Column"]]:
     return steps
 
 
-def clean(lines: "DataFrame", cfg: CleanConfig) -> tuple["DataFrame", QualityReport]:
-    """Drop unusable lines in graphassoc.data.clean's order; one line per (basket, item) and the report."""
+def _first_in_group(df: "DataFrame", keys: list[str]) -> "Column":
+    """True for the first still-kept line (input order) of its group: polars' is_first_distinct."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    kept_first = Window.partitionBy(*keys).orderBy(F.col(FAIL).desc(), ROW)  # kept lines (label KEPT) first
+    return F.row_number().over(kept_first) == 1
+
+
+def label_lines(lines: "DataFrame", cfg: CleanConfig) -> tuple["DataFrame", list[str]]:
+    """lines + _fail: the index of the step that drops the line (KEPT if none); the steps' reasons."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    filters = _filters(lines, cfg)
+    reasons = [reason for reason, _ in filters]
+    label = F.lit(KEPT)
+    for index, (_, keep) in reversed(list(enumerate(filters))):
+        label = F.when(~keep, F.lit(index)).otherwise(label)
+    df = lines.withColumn(FAIL, label)
+
+    def drop_unless(step: int, keep: "Column") -> "DataFrame":
+        return df.withColumn(FAIL, F.when((F.col(FAIL) == KEPT) & ~keep, F.lit(step)).otherwise(F.col(FAIL)))
+
+    if cfg.drop_duplicate_lines:
+        reasons.append("duplicate line")
+        df = drop_unless(len(reasons) - 1, _first_in_group(df, [c for c in lines.columns if c != ROW]))
+    # An item listed twice in one basket counts once: baskets are sets for association analysis.
+    reasons.append("item repeated inside a basket")
+    df = drop_unless(len(reasons) - 1, _first_in_group(df, ["basket_id", "item_id"]))
+    if cfg.max_basket_size:
+        reasons.append(f"giant basket (> {cfg.max_basket_size} items)")
+        size = F.count_if(F.col(FAIL) == KEPT).over(Window.partitionBy("basket_id"))
+        df = drop_unless(len(reasons) - 1, size <= cfg.max_basket_size)
+    return df, reasons
+
+
+def _report(labelled: "DataFrame", reasons: list[str], cfg: CleanConfig) -> QualityReport:
+    """The whole report in one job: per basket its highest label and its lines per label, then totals."""
     from pyspark.sql import functions as F
 
-    sizes = _sizes(lines)
-    if sizes[0] == 0:
+    steps = range(len(reasons))
+    per_basket = labelled.groupBy("basket_id").agg(
+        F.max(FAIL).alias("top"), F.count_if(F.col(FAIL) == KEPT).alias("kept"),
+        *[F.count_if(F.col(FAIL) == s).alias(f"l{s}") for s in steps], F.count(F.lit(1)).alias("lines"))
+    row: Any = per_basket.agg(
+        F.sum("lines").alias("lines"), F.count(F.lit(1)).alias("baskets"), F.sum("kept").alias("kept"),
+        F.count_if(F.col("top") == KEPT).alias("baskets_kept"), F.count_if(F.col("kept") == 1).alias("single"),
+        *[F.sum(f"l{s}").alias(f"l{s}") for s in steps], *[F.count_if(F.col("top") == s).alias(f"b{s}") for s in steps],
+    ).first()
+    if not row["lines"]:
         raise DataError("transactions file has no rows")
-    report = QualityReport(lines_in=sizes[0], baskets_in=sizes[1])
-    df = lines
-    for reason, keep in _filters(lines, cfg):
-        df, sizes = _step(df.filter(keep), reason, report, sizes)
-    if cfg.drop_duplicate_lines:
-        df, sizes = _step(_first_per(df, *[c for c in df.columns if c != ROW]), "duplicate line", report, sizes)
-    # An item listed twice in one basket counts once: baskets are sets for association analysis.
-    df, sizes = _step(_first_per(df, "basket_id", "item_id"), "item repeated inside a basket", report, sizes)
-    if cfg.max_basket_size:
-        report.giant_baskets_over = cfg.max_basket_size
-        big = df.groupBy("basket_id").count().filter(F.col("count") > cfg.max_basket_size).select("basket_id")
-        df, sizes = _step(df.join(big, "basket_id", "left_anti"), f"giant basket (> {cfg.max_basket_size} items)",
-                          report, sizes)
-    if sizes[0] == 0:
+    return QualityReport(
+        lines_in=int(row["lines"]), baskets_in=int(row["baskets"]),
+        steps=[QualityStep(reason=r, lines_dropped=int(row[f"l{s}"]), baskets_dropped=int(row[f"b{s}"]))
+               for s, r in enumerate(reasons)],
+        lines_out=int(row["kept"]), baskets_out=int(row["baskets_kept"]), single_item_baskets=int(row["single"]),
+        giant_baskets_over=cfg.max_basket_size)
+
+
+def clean(lines: "DataFrame", cfg: CleanConfig) -> tuple["DataFrame", QualityReport]:
+    """Drop unusable lines as graphassoc.data.clean does; one line per (basket, item) and the report."""
+    from pyspark.sql import functions as F
+
+    labelled, reasons = label_lines(lines, cfg)
+    labelled = labelled.localCheckpoint()  # labelled once, read by the report and by the kept lines
+    report = _report(labelled, reasons, cfg)
+    if report.lines_out == 0:
         raise DataError("nothing left after cleaning; check data.preset / column mapping and clean.* patterns "
                         "(see quality steps with --set clean.item_pattern=null)")
-    _finish(df, report)
-    return df, report
-
-
-def _finish(df: "DataFrame", report: QualityReport) -> None:
-    from pyspark.sql import functions as F
-
-    per_basket = df.groupBy("basket_id").count()
-    row: Any = per_basket.agg(F.sum("count").alias("lines"), F.count(F.lit(1)).alias("baskets"),
-                              F.count_if(F.col("count") == 1).alias("single")).first()
-    report.lines_out, report.baskets_out = int(row["lines"]), int(row["baskets"])
-    report.single_item_baskets = int(row["single"])
-    report.items_out = df.select("item_id").distinct().count()
+    kept = labelled.filter(F.col(FAIL) == KEPT).drop(FAIL)
+    report.items_out = kept.select("item_id").distinct().count()
+    return kept, report

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Iterator, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from graphassoc.data.config import StrictModel
 
@@ -17,8 +17,22 @@ class SparkConfig(StrictModel):
     # A Spark master URL: local[*], local[2], spark://host:7077, yarn, k8s://... Under spark-submit
     # the master it was given wins (the session already exists).
     master: str = "local[*]"
-    # Passed through to SparkSession.builder.config, e.g. spark.executor.memory: 8g.
+    # Passed through to SparkSession.builder.config, e.g. spark.executor.memory: 8g (YAML), or
+    # --set spark.conf.spark.executor.memory=8g (the dotted override nests; it is flattened back).
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
     app_name: str = "graphassoc"
     # Spark's own log output below this level is hidden, so the CLI's progress stays readable.
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        return dict(_flat(value)) if isinstance(value, dict) else value
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
+import subprocess
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -18,6 +20,7 @@ from graphassoc.spark.config import SparkConfig
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+JAVA_MIN = 17  # pyspark 4
 LOG4J2 = Path(__file__).resolve().parent / "log4j2.properties"
 # Always set: UTC keeps timestamps as they are in the file (a local time zone would shift them),
 # and Arrow makes the driver's collect and createDataFrame columnar.
@@ -42,11 +45,22 @@ def import_pyspark() -> Any:
 
 
 def check_java() -> None:
+    """Spark 4 runs on Java 17 or later: found and new enough, or one line saying what to install."""
     java_home = os.environ.get("JAVA_HOME")
-    if (java_home and (Path(java_home) / "bin" / "java").is_file()) or shutil.which("java"):
-        return
-    raise UsageError("Spark needs Java 17 or later and none was found (no JAVA_HOME, no java on PATH); "
-                     "install a JDK (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home and (Path(java_home) / "bin" / "java").is_file() \
+        else shutil.which("java")
+    if java is None:
+        raise UsageError(f"Spark needs Java {JAVA_MIN} or later and none was found (no JAVA_HOME, no java on PATH); "
+                         f"install a JDK (e.g. apt-get install openjdk-{JAVA_MIN}-jre-headless) or set JAVA_HOME")
+    try:
+        said = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60).stderr
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UsageError(f"Java at {java} does not run ({exc}); fix the JDK or set JAVA_HOME") from None
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', said)
+    major = (int(found.group(2) or 0) if found.group(1) == "1" else int(found.group(1))) if found else JAVA_MIN
+    if major < JAVA_MIN:
+        raise UsageError(f"Spark needs Java {JAVA_MIN} or later; {java} is Java {major}; install a newer JDK "
+                         "and point JAVA_HOME at it")
 
 
 def check_master(master: str) -> None:
@@ -65,6 +79,11 @@ def check_master(master: str) -> None:
                      "(e.g. --set spark.master=local[*] runs Spark on this machine)")
 
 
+def submitted() -> bool:
+    """Run by spark-submit: its JVM is up and its --master / --conf hold (PySpark's launcher sets this)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def active_session() -> "SparkSession | None":
     import_pyspark()
     from pyspark.sql import SparkSession
@@ -80,11 +99,13 @@ def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
     if existing is not None:
         yield existing
         return
-    check_java()
-    check_master(cfg.master)
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(cfg.master).appName(cfg.app_name)
+    builder = SparkSession.builder.appName(cfg.app_name)
+    if not submitted():
+        check_java()
+        check_master(cfg.master)
+        builder = builder.master(cfg.master)
     for key, value in {**DEFAULT_CONF, **{k: str(v) for k, v in cfg.conf.items()}}.items():
         builder = builder.config(key, value)
     try:

@@ -3,7 +3,6 @@ the reason, where pyspark or Java is missing."""
 
 from __future__ import annotations
 
-import shutil
 from typing import Iterator
 
 import pytest
@@ -13,11 +12,14 @@ pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
+    from graphassoc.errors import UsageError
     from graphassoc.spark.config import SparkConfig
-    from graphassoc.spark.session import spark_session
+    from graphassoc.spark.session import check_java, spark_session
 
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed (Spark needs Java 17+)")
+    try:
+        check_java()
+    except UsageError as err:
+        pytest.skip(str(err))
     cfg = SparkConfig(master="local[2]", conf={"spark.sql.shuffle.partitions": 4,
                                                "spark.default.parallelism": 2})
     with spark_session(cfg) as session:
