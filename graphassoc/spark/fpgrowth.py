@@ -39,8 +39,7 @@ def spark_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
         return EngineOutput(empty, None)
     with spark_session() as spark:
         baskets = spark.createDataFrame(pa.table({"items": pa.array(tracts, type=pa.list_(pa.int32()))}))
-        n = baskets.count()
-        model = FPGrowth(itemsCol="items", minSupport=fpgrowth_support(params.min_count, n)).fit(baskets)
+        model = FPGrowth(itemsCol="items", minSupport=fpgrowth_support(params.min_count, len(tracts))).fit(baskets)
         found = model.freqItemsets
         if params.max_len:
             found = found.filter(F.size("items") <= params.max_len)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame,
-                min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, count) of the node pairs i < j with count >= min_count, and every node's train basket count.
+                min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, count) of the node pairs i < j bought together in >= min_count train baskets, row-major.
 
     `train` holds basket_id, items; node i is row i of `items`; items outside it are ignored.
     """
@@ -31,23 +31,25 @@ def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame,
     index = spark.createDataFrame(items.select("item_id").with_row_index("idx")
                                   .with_columns(pl.col("idx").cast(pl.Int32)).to_arrow())
     entries = (train.select("basket_id", F.explode("items").alias("item_id"))
-               .join(F.broadcast(index), "item_id").select("basket_id", "idx").distinct()).localCheckpoint()
-    node_counts = to_polars(entries.groupBy("idx").count())
-    item_count = np.zeros(items.height, dtype=np.int64)
-    item_count[node_counts["idx"].to_numpy()] = node_counts["count"].to_numpy()
+               .join(F.broadcast(index), "item_id").select("basket_id", "idx").distinct())
     a, b = entries.alias("a"), entries.alias("b")
     pairs = (a.join(b, (F.col("a.basket_id") == F.col("b.basket_id")) & (F.col("a.idx") < F.col("b.idx")))
              .groupBy(F.col("a.idx").alias("i"), F.col("b.idx").alias("j")).count()
              .filter(F.col("count") >= min_count))
     kept = to_polars(pairs).sort("i", "j")  # row-major, the order of sp.triu(...).tocoo()
     return (kept["i"].to_numpy().astype(np.int32), kept["j"].to_numpy().astype(np.int32),
-            kept["count"].to_numpy().astype(np.int64), item_count)
+            kept["count"].to_numpy().astype(np.int64))
 
 
 def copurchase_graph(spark: "SparkSession", items: pl.DataFrame, train: "DataFrame", n_baskets: int,
                      cfg: GraphConfig) -> CopurchaseGraph:
-    """graphassoc.graph.copurchase.build_copurchase's graph, the pairs counted by Spark."""
-    i, j, c, item_count = pair_counts(spark, train, items, cfg.min_count)
+    """graphassoc.graph.copurchase.build_copurchase's graph, the pairs counted by Spark.
+
+    `items` carries popularity (graphassoc.data.baskets.with_popularity): the number of train
+    baskets holding each item, the diagonal of the single-machine co-occurrence matrix.
+    """
+    i, j, c = pair_counts(spark, train, items, cfg.min_count)
+    item_count = items["popularity"].to_numpy().astype(np.int64)
     # The measures below repeat build_copurchase's formulas operation for operation (bit-identical;
     # tests/spark checks it): that module computes them inline from its own sparse product.
     n = max(n_baskets, 1)

@@ -93,13 +93,15 @@ def _cast(df: "DataFrame", what: str) -> tuple[list[Any], dict[str, Any]]:
         elif name in ("quantity", "price"):
             if not isinstance(dtype, (T.NumericType, T.StringType)):
                 raise DataError(f"{what}: column '{name}' should be numeric but holds {dtype.simpleString()}")
-            col = checked[name] = col.try_cast("double")
+            col = col.try_cast("double")
         elif name == "timestamp":
             if isinstance(dtype, T.StringType):
                 col = F.try_to_timestamp(col)
             elif not isinstance(dtype, (T.DateType, T.TimestampType, T.TimestampNTZType)):
                 raise DataError(f"{what}: column 'timestamp' should hold dates but holds {dtype.simpleString()}")
-            col = checked[name] = col.cast("timestamp_ntz")
+            col = col.cast("timestamp_ntz")
+        if name in ("quantity", "price", "timestamp") and isinstance(dtype, T.StringType):
+            checked[name] = col  # only text can fail to parse: numbers and dates need no checking job
         out.append(col.alias(name))
     return out, checked
 

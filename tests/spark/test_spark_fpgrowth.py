@@ -53,7 +53,7 @@ baskets_strategy = st.integers(2, 6).flatmap(lambda k: st.lists(
 )).filter(lambda b: any(b))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(baskets=baskets_strategy, support_count=st.integers(1, 30),
        support_jitter=st.sampled_from([0.0, 1e-9, -1e-9, 0.3]),

@@ -41,3 +41,22 @@ def test_same_quality_report_and_timings(both_runs: tuple[Path, Path]) -> None:
     assert set(meta["timings"]) == {"ingest", "clean", "split", "mining", "graph"}
     assert meta["spark"]["master"] == "local[2]"
     assert meta["summary"] == json.loads((local / "meta.json").read_text())["summary"]
+
+
+def test_csv_with_catalog(spark: object, tiny_transactions: Path, tmp_path: Path) -> None:
+    """CSV input, a catalog with a product never sold (a node without edges), seeded fraction split."""
+    from graphassoc.config import load_config
+
+    catalog = tmp_path / "catalog.csv"
+    pl.DataFrame({"item_id": ["d", "a", "new", "a"], "title": ["Date", "Apple pie", "New thing", "dup"],
+                  "price": [1.0, 2.5, 3.0, 9.9]}).write_csv(catalog)
+    overrides = ["seed=3", "mining.min_support=0.25", "graph.min_count=1", "split.valid_fraction=0.25"]
+    runs = {}
+    for name, extra in (("local", []), ("spark", ["spark.data_jobs=true", "mining.engine=spark"])):
+        runs[name] = tmp_path / name
+        build_graph(load_config(None, overrides + extra), tiny_transactions, catalog, runs[name])
+    for table in TABLES:
+        assert_frame_equal(pl.read_parquet(runs["spark"] / table), pl.read_parquet(runs["local"] / table),
+                           check_exact=True)
+    items = pl.read_parquet(runs["spark"] / "items.parquet")
+    assert items["item_id"].to_list()[:3] == ["d", "a", "new"] and items["title"][1] == "Apple pie"
