@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlparse
 
-from graphassoc.errors import UsageError
+from graphassoc.errors import DataError, UsageError
 from graphassoc.spark.config import SparkConfig
 
 if TYPE_CHECKING:
@@ -30,7 +30,10 @@ DEFAULT_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.ui.enabled": "false",
     # The JVM's start-up lines (before setLogLevel can act) are silenced by this log4j2 file.
-    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}",
+    # FPGrowth recurses along its conditional trees (and Java serialization along a tree's nodes):
+    # the default 1 MB thread stack overflows on the fixture's long itemsets; 64 MB does not.
+    "spark.driver.extraJavaOptions": f"-Xss64m -Dlog4j2.configurationFile={LOG4J2.as_uri()}",
+    "spark.executor.extraJavaOptions": "-Xss64m",
 }
 
 
@@ -97,7 +100,8 @@ def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
     cfg = cfg or SparkConfig()
     existing = active_session()
     if existing is not None:
-        yield existing
+        with spark_errors():
+            yield existing
         return
     from pyspark.sql import SparkSession
 
@@ -116,9 +120,27 @@ def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
                          "spark.conf and that Java 17+ runs (java -version)") from None
     try:
         spark.sparkContext.setLogLevel(cfg.log_level)
-        yield spark
+        with spark_errors():
+            yield spark
     finally:
         spark.stop()
+
+
+@contextlib.contextmanager
+def spark_errors() -> Iterator[None]:
+    """A failed Spark job (an executor lost, a JVM error) as one line instead of a Java stack trace."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (Py4JError, PySparkException) as exc:
+        first = type(exc).__name__
+        with contextlib.suppress(Exception):  # py4j's str() fails once the JVM is gone
+            java = getattr(exc, "java_exception", None)  # Py4JJavaError: the Java exception names the cause
+            first = (str(java.toString() if java is not None else exc).strip().splitlines() or [first])[0]
+        raise DataError(f"a Spark job failed: {first}; see the Spark logs (--set spark.log_level=WARN) and "
+                        "spark.conf (e.g. executor memory)") from None
 
 
 def spark_for_mining(engine: str, cfg: SparkConfig) -> contextlib.AbstractContextManager[Any]:
