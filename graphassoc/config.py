@@ -17,6 +17,7 @@ from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.mining.config import MiningConfig
 from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
+from graphassoc.spark.config import SparkConfig
 from graphassoc.text.config import TextConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -36,6 +37,7 @@ class Config(StrictModel):
     recommend: RecommendConfig = Field(default_factory=RecommendConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

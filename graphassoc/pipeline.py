@@ -18,6 +18,7 @@ from graphassoc.data.split import split_baskets
 from graphassoc.graph.copurchase import CopurchaseGraph, build_copurchase
 from graphassoc.mining import MiningResult, mine, rules_plot
 from graphassoc.runs import Timings, atomic_dir, draw_seed, fingerprint, package_versions, seed_everything, write_json, write_parquet
+from graphassoc.spark.session import spark_for_mining
 
 Progress = Callable[[str], None]
 
@@ -61,11 +62,15 @@ class BuildResult:
 def build_graph(cfg: Config, transactions: Path, catalog: Path | None, out: Path, overwrite: bool = False,
                 progress: Progress = lambda _msg: None) -> BuildResult:
     """Run ingest -> clean -> baskets -> split -> mining -> graph and save the run directory atomically."""
+    if cfg.spark.data_jobs:  # the same stages as Spark jobs (graphassoc[spark])
+        from graphassoc.spark.pipeline import build_graph_spark
+
+        return build_graph_spark(cfg, transactions, catalog, out, overwrite, progress)
     seed = draw_seed(cfg.seed)
     cfg = cfg.model_copy(update={"seed": seed})
     seed_everything(seed, with_torch=False)
     timings = Timings()
-    with atomic_dir(out, overwrite=overwrite, kind="run") as tmp:
+    with atomic_dir(out, overwrite=overwrite, kind="run") as tmp, spark_for_mining(cfg.mining.engine, cfg.spark):
         with timings.stage("ingest"):
             progress("reading transactions")
             lines = read_transactions(transactions, cfg.data)

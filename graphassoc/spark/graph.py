@@ -1,0 +1,76 @@
+"""The co-purchase graph's pair counts as a Spark job; the measures as in graphassoc.graph.copurchase.
+
+Spark counts, for every pair of items bought together in >= min_count train baskets, those
+baskets (a self-join of the exploded baskets on basket id, i < j: the sum of k^2 over baskets,
+as x.T @ x costs on one machine). Only the kept pairs reach the driver.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from graphassoc.graph.config import GraphConfig
+from graphassoc.graph.copurchase import CopurchaseGraph
+from graphassoc.spark.baskets import to_polars
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame,
+                min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, count) of the node pairs i < j bought together in >= min_count train baskets, row-major.
+
+    `train` holds basket_id, items; node i is row i of `items`; items outside it are ignored.
+    """
+    from pyspark.sql import functions as F
+
+    index = spark.createDataFrame(items.select("item_id").with_row_index("idx")
+                                  .with_columns(pl.col("idx").cast(pl.Int32)).to_arrow())
+    entries = (train.select("basket_id", F.explode("items").alias("item_id"))
+               .join(F.broadcast(index), "item_id").select("basket_id", "idx").distinct())
+    a, b = entries.alias("a"), entries.alias("b")
+    pairs = (a.join(b, (F.col("a.basket_id") == F.col("b.basket_id")) & (F.col("a.idx") < F.col("b.idx")))
+             .groupBy(F.col("a.idx").alias("i"), F.col("b.idx").alias("j")).count()
+             .filter(F.col("count") >= min_count))
+    kept = to_polars(pairs).sort("i", "j")  # row-major, the order of sp.triu(...).tocoo()
+    return (kept["i"].to_numpy().astype(np.int32), kept["j"].to_numpy().astype(np.int32),
+            kept["count"].to_numpy().astype(np.int64))
+
+
+def copurchase_graph(spark: "SparkSession", items: pl.DataFrame, train: "DataFrame", n_baskets: int,
+                     cfg: GraphConfig) -> CopurchaseGraph:
+    """graphassoc.graph.copurchase.build_copurchase's graph, the pairs counted by Spark.
+
+    `items` carries popularity (graphassoc.data.baskets.with_popularity): the number of train
+    baskets holding each item, the diagonal of the single-machine co-occurrence matrix.
+    """
+    i, j, c = pair_counts(spark, train, items, cfg.min_count)
+    item_count = items["popularity"].to_numpy().astype(np.int64)
+    # The measures below repeat build_copurchase's formulas operation for operation (bit-identical;
+    # tests/spark checks it): that module computes them inline from its own sparse product.
+    n = max(n_baskets, 1)
+    p_ij = c / n
+    p_i, p_j = item_count[i] / n, item_count[j] / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(p_ij / (p_i * p_j))
+        denom = -np.log(p_ij)
+        npmi = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
+    ids = items["item_id"]
+    edges = pl.DataFrame({
+        "src": ids.gather(i), "dst": ids.gather(j),
+        "src_idx": i, "dst_idx": j,
+        "count": c,
+        "support": p_ij,
+        "confidence_src_dst": c / item_count[i],
+        "confidence_dst_src": c / item_count[j],
+        "lift": p_ij / (p_i * p_j),
+        "npmi": npmi,
+        "jaccard": c / (item_count[i] + item_count[j] - c),
+    })
+    degree = np.bincount(np.concatenate([i, j]), minlength=items.height)
+    nodes = items.with_columns(pl.Series("degree", degree.astype(np.int64)))
+    return CopurchaseGraph(nodes=nodes, edges=edges, n_baskets=n_baskets)
