@@ -19,6 +19,11 @@ class UsersConfig(StrictModel):
     neighbour_weights: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 1.0])
     # The baseline "repeat-count boost on EASE": z(EASE) + weight * count of the customer's past baskets holding j.
     boost_weights: list[float] = Field(default_factory=lambda: [0.1, 0.25, 0.5, 1.0, 2.0, 4.0])
+    # personal-rerank: candidates per query (the base's best items, the customer's most recent past
+    # items) and hidden-item draws per validation basket to train the learned blend on.
+    rerank_base_candidates: int = Field(default=50, ge=10)
+    rerank_history_candidates: int = Field(default=200, ge=10)
+    rerank_draws: int = Field(default=4, ge=1, le=20)
     # Profiles: how many top items / categories to keep, and the segment thresholds (days since the last basket).
     profile_top: int = Field(default=5, ge=1)
     active_days: int = Field(default=30, ge=1)
