@@ -17,6 +17,7 @@ from graphassoc.mining.config import MiningConfig
 from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
 from graphassoc.text.config import TextConfig
+from graphassoc.users.config import UsersConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -34,6 +35,7 @@ class Config(StrictModel):
     recommend: RecommendConfig = Field(default_factory=RecommendConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    users: UsersConfig = Field(default_factory=UsersConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
