@@ -2,7 +2,9 @@
 
 score_u(item) = R_u . W[:, item] + repeat_w * R_u[item]
 
-R is the customers x items sparse matrix of recency-decayed repeat vectors (nnz = history lines),
+R is the customers x items sparse matrix of recency-decayed basket counts (nnz = history lines; not
+divided by the customer's basket count: a customer who bought the item in 30 of 50 baskets is a
+likelier buyer than a one-off customer who bought it once),
 W the EASE item-item weights of the evidence window: "bought what goes with it" plus "bought it
 before". One audience costs one sparse matrix-vector product, O(history lines), over every
 customer; no dense customers x items matrix. repeat_w is tuned on the validation period.
@@ -44,7 +46,7 @@ class AudienceModel:
         """Customers' history up to the context's cut (the evidence window), EASE on the same window."""
         cut = int(ctx.evidence_baskets["timestamp"].cast(pl.Int64).max() or 0) + 1
         users = sorted(history.user_index, key=history.user_index.__getitem__)
-        repeat = history.repeat_matrix(users, [cut] * len(users), decay)
+        repeat = history.repeat_matrix(users, [cut] * len(users), decay, normalise=False)
         activity = np.asarray([len(history.rows(u, cut)) for u in users], dtype=np.float64)
         keep = activity > 0
         gram = context_gram(ctx)
@@ -122,5 +124,5 @@ def audience(ctx: RankContext, item_id: str, n: int) -> pl.DataFrame:
     salt = run_salt(ctx.run_dir)
     bought = np.asarray(model.repeat[rows, item].todense()).ravel()
     return pl.DataFrame({"rank": np.arange(1, len(rows) + 1), "user_key": [hash_user(salt, model.users[r]) for r in rows],
-                         "score": scores.round(5), "bought_before_share": bought.round(4),
+                         "score": scores.round(5), "bought_before": bought.round(3),
                          "baskets": model.activity[rows].astype(np.int64)})

@@ -1,7 +1,9 @@
 """Bundles: 2-4 items bought together far more often than chance, from the run's frequent itemsets.
 
 lift(S) = support(S) / prod(support({i})) over the items of S: how many times more often the
-bundle occurs than if its items were bought independently. Bundles need `bundles_min_count` train
+bundle occurs than if its items were bought independently. Lift multiplies with every added item
+(a 4-item set of mediocre pairs out-lifts any strong pair), so bundles of different sizes are
+compared by lift per added item, lift ** (1 / (|S| - 1)) (the pair's own lift for a pair). Bundles need `bundles_min_count` train
 baskets (a lift from 3 baskets is noise), are ranked by lift then support, and a bundle sharing
 half its items with a better one is skipped so the list is not ten colour variants of one set.
 Each bundle gets the model's completion among NEW products (no train sales, so no itemset can
@@ -32,7 +34,8 @@ def candidate_bundles(itemsets: pl.DataFrame, n_baskets: int, cfg: UsersConfig) 
     return (multi.join(expected, on="bundle").with_columns(
         (pl.col("support") / pl.col("independent")).alias("lift"),
         (pl.col("independent") * n_baskets).alias("expected_count"))
-        .sort(["lift", "support"], descending=True))
+        .with_columns((pl.col("lift") ** (1.0 / (pl.col("itemsets").list.len() - 1))).alias("lift_per_item"))
+        .sort(["lift_per_item", "support"], descending=True))
 
 
 def pick_diverse(bundles: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -79,7 +82,8 @@ def bundles(run_dir: Path, k: int, cfg: UsersConfig | None = None, complete: boo
     titles = dict(zip(*run.items().select("item_id", "title").to_dict(as_series=False).values()))
     out = top.select(pl.int_range(1, pl.len() + 1).alias("rank"), pl.col("itemsets").alias("items"),
                      pl.col("itemsets").list.eval(pl.element().replace_strict(titles, default="")).alias("titles"),
-                     "count", pl.col("expected_count").round(1), pl.col("support").round(5), pl.col("lift").round(2))
+                     "count", pl.col("expected_count").round(4), pl.col("support").round(5), pl.col("lift").round(1),
+                     pl.col("lift_per_item").round(2))
     note = "completion skipped"
     if complete:
         new_ids, new_scores, note = _completion(run, top)

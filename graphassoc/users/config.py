@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from graphassoc.data.config import StrictModel
 
 
 class UsersConfig(StrictModel):
+    # `graphassoc compare` adds the personal rankers, the history strata and the audience evaluation.
+    evaluate: bool = True
     # Personal rankers: the basket model they add the customer's history to ("auto": hybrid when a
     # model is trained, else ease; the default ranker of `graphassoc recommend`).
     base: str = "auto"
@@ -19,6 +23,8 @@ class UsersConfig(StrictModel):
     neighbour_weights: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 1.0])
     # The baseline "repeat-count boost on EASE": z(EASE) + weight * count of the customer's past baskets holding j.
     boost_weights: list[float] = Field(default_factory=lambda: [0.1, 0.25, 0.5, 1.0, 2.0, 4.0])
+    # Which personal ranker `graphassoc recommend --user` / batch "user_id" lines use.
+    serve_ranker: Literal["personal", "personal-rerank"] = "personal-rerank"
     # personal-rerank: candidates per query (the base's best items, the customer's most recent past
     # items) and hidden-item draws per validation basket to train the learned blend on.
     rerank_base_candidates: int = Field(default=50, ge=10)

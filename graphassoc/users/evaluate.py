@@ -68,9 +68,13 @@ def add_personal(ctx: RankContext, queries: Queries, runs: dict, masks: dict[str
         ranker.fit(ctx)
         ranking = evaluate_personal(ranker, queries, users, before, ctx.tiebreak, chunk=ctx.eval_cfg.chunk_size)
         runs[ranker.name] = RankerRun(ranker, ranking, M.per_query(ranking.ranks), time.perf_counter() - start)
+    from graphassoc.users.audience import evaluate_audience
+
+    progress("audiences: recall of each test item's buyers among the best-scored customers")
     return {"history": "the customer's baskets strictly before the query basket's time (never the query basket)",
             "queries_with_history": int(masks["with_history"].sum()),
-            "queries_without_history": int(masks["no_history"].sum())}
+            "queries_without_history": int(masks["no_history"].sum()),
+            "audience": evaluate_audience(ctx, history, cfg)}
 
 
 def personal_summary(section: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> dict[str, Any]:

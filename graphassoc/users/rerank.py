@@ -62,9 +62,12 @@ class RerankRanker:
             return None, {"base": name, "trained_on": 0}
         x = np.concatenate([c.features for c, _ in used])
         y = np.concatenate([c.items == t for c, t in used])
-        model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50,
+        from threadpoolctl import threadpool_limits
+
+        model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=50,
                                                early_stopping=True, validation_fraction=0.15, random_state=valid.seed)
-        model.fit(x, y)
+        with threadpool_limits(1):  # OpenMP threads spinning on a busy machine cost far more than they bring here
+            model.fit(x, y)
         return model, {"base": name, "trained_on": {"queries": len(used), "candidates": int(len(y)), "positives": int(y.sum())},
                        "features": list(FEATURES), "boosting_rounds": int(model.n_iter_)}
 
@@ -88,14 +91,21 @@ class RerankRanker:
         scores = zscore(self.base.score(part)).astype(np.float32)
         if self.model is None:
             return scores
+        masked = exclude_query_items(scores.copy(), part)
+        found: list[tuple[int, Candidates]] = []
         for i, query in enumerate(part):
             rows = self.history.rows(users[i], int(before[i]))
-            if not len(rows):
-                continue
-            cand = candidates(self.history, rows, query, exclude_query_items(scores[i:i + 1].copy(), [query])[0], None,
-                              self.popularity, int(before[i]), self.cfg.rerank_base_candidates,
-                              self.cfg.rerank_history_candidates)
-            scores[i, cand.items] = LIFT + self.model.decision_function(cand.features)
+            if len(rows):
+                found.append((i, candidates(self.history, rows, query, masked[i], None, self.popularity, int(before[i]),
+                                            self.cfg.rerank_base_candidates, self.cfg.rerank_history_candidates)))
+        if found:  # one model call per batch: per-query calls cost more in overhead than in trees
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(1):
+                values = self.model.decision_function(np.concatenate([c.features for _, c in found]))
+            offsets = np.cumsum([0, *[len(c.items) for _, c in found]])
+            for (i, cand), lo, hi in zip(found, offsets[:-1], offsets[1:]):
+                scores[i, cand.items] = LIFT + values[lo:hi]
         return scores
 
     def explain_candidates(self, query: np.ndarray, user: str, before: int) -> Candidates | None:
