@@ -12,6 +12,7 @@ from graphassoc.cli import export  # noqa: F401
 from graphassoc.cli import ls  # noqa: F401
 from graphassoc.cli import recommend  # noqa: F401
 from graphassoc.cli import train  # noqa: F401
+from graphassoc.cli import users  # noqa: F401  (profile, audience, groups, bundles)
 
 __all__ = ["app", "main"]
 

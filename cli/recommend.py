@@ -52,6 +52,7 @@ def recommend_command(
     batch: Optional[Path] = typer.Option(None, "--batch", help='JSONL file, one {"id": ..., "basket": \\[item_id, ...]} per line.'),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output JSONL of --batch (written atomically)."),
     k: int = typer.Option(10, "-k", "--k", min=1, help="How many items to recommend per query."),
+    user: Optional[str] = typer.Option(None, "--user", "-u", help="Personal: this customer's history plus the basket (--basket optional)."),
     method: Optional[str] = typer.Option(None, "--method", "-m", help="Ranker (`graphassoc ls rankers`); default: hybrid with a model, else ease."),
     as_json: bool = typer.Option(False, "--json", help="Machine output (JSON) on stdout."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
@@ -65,7 +66,9 @@ def recommend_command(
         raise UsageError(f"unexpected argument(s) {' '.join(more_ids)}; item ids go after --basket (or use --item ID)")
     modes = [name for name, given in [("--item", item is not None), ("--basket", basket is not None),
                                       ("--text", text is not None), ("--batch", batch is not None)] if given]
-    if len(modes) != 1:
+    if user is not None and (batch is not None or text is not None):
+        raise UsageError('--user goes with --basket ID ... or --item ID (or alone); in --batch, give "user_id" per line')
+    if len(modes) != 1 and not (user is not None and not modes):
         raise UsageError("give exactly one of --item ID, --basket ID ..., --text \"...\" or --batch FILE --out FILE"
                          + (f" (got {', '.join(modes)})" if modes else ""))
     if batch is not None and out is None:
@@ -102,7 +105,9 @@ def recommend_command(
                                          "seconds": round(summary.seconds, 3)}) + "\n")
         return
 
-    if item is not None:
+    if user is not None:
+        result = rec.recommend_user(user, basket_ids or ([item] if item is not None else []), k)
+    elif item is not None:
         result = rec.recommend_item(item, k)
     elif text is not None:
         result = rec.recommend_text(text, k)

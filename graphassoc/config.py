@@ -19,6 +19,7 @@ from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
 from graphassoc.spark.config import SparkConfig
 from graphassoc.text.config import TextConfig
+from graphassoc.users.config import UsersConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -38,6 +39,7 @@ class Config(StrictModel):
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     spark: SparkConfig = Field(default_factory=SparkConfig)
+    users: UsersConfig = Field(default_factory=UsersConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

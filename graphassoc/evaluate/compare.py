@@ -56,6 +56,7 @@ class CompareResult:
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
+    personal: dict[str, Any] = field(default_factory=dict)  # graphassoc/users/evaluate.py: history strata, audiences
 
     def headline(self) -> list[dict[str, Any]]:
         """One row per ranker: the figures of the terminal table and the report's first table."""
@@ -72,7 +73,7 @@ class CompareResult:
                 "metrics": self.metrics, "paired_vs_best_baseline": self.paired, "skipped": self.skipped,
                 "leakage": self.leakage, "hr@10_by_target_popularity": self.popularity_buckets,
                 "top10_overlap": self.overlap,
-                "examples": self.examples, "timings": self.timings}
+                "examples": self.examples, "timings": self.timings, "personal": self.personal}
 
     def save(self, directory: Path) -> None:
         from graphassoc.evaluate.report import render_html, render_markdown
@@ -223,8 +224,18 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
             progress(f"{ranker.name}: skipped ({err})")
     if not runs:
         raise UsageError(f"no ranker could run: {'; '.join(f'{k}: {v}' for k, v in skipped.items())}")
+    personal: dict[str, Any] = {}
+    if cfg.users.evaluate:  # personal rankers + "customer with history" strata + audiences (graphassoc/users/)
+        from graphassoc.users.evaluate import add_personal
+
+        with timings.stage("compare_personal"):
+            personal = add_personal(ctx, queries, runs, masks, cfg.users, progress)
     with timings.stage("compare_statistics"):
         summary, paired, best = _summaries(runs, masks, ctx, seed)
+    if personal:
+        from graphassoc.users.evaluate import personal_summary
+
+        personal = personal_summary(personal, summary)
     from graphassoc.evaluate.examples import overlap, worked_examples
 
     model_side = _model_side(runs)
@@ -244,7 +255,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
                   "strata": "cold / sparse / warm: evidence baskets holding the target together with at least "
                             "one query item (0 / 1-5 / > 5); never_seen: target in no evidence basket",
                   "bootstrap": f"{ecfg.n_bootstrap} resamples of the queries, percentile 95% intervals, paired"},
-        timings=timings.stages)
+        timings=timings.stages, personal=personal)
     progress("writing the report")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         result.save(tmp)

@@ -63,6 +63,10 @@ def tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
                     ["ranker", "HR@10", "NDCG@10", "MRR"],
                     [[name, *[f"{_f(m['draws'][k]['mean'])} [{_f(m['draws'][k]['min'])}, {_f(m['draws'][k]['max'])}]"
                               for k in ("hr@10", "ndcg@10", "mrr")]] for name, m in r.metrics.items() if "draws" in m]))
+    if r.personal:
+        from graphassoc.users.report import personal_tables
+
+        out += personal_tables(r)
     buckets = r.popularity_buckets
     if buckets:
         names = list(r.metrics)

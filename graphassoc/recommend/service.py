@@ -147,6 +147,12 @@ class Recommender:
             embeddings = None
         return Explainer(self.item_ids, rules, copurchase_matrix(self.run.edges(), len(self.item_ids)), embeddings)
 
+    @cached_property
+    def personal(self):  # graphassoc.users.serving.PersonalLayer: history index + personal ranker, built on first use
+        from graphassoc.users.serving import PersonalLayer
+
+        return PersonalLayer(self)
+
     # -- queries ------------------------------------------------------------------------------
 
     def resolve(self, item_ids: Iterable[str]) -> np.ndarray:
@@ -206,6 +212,10 @@ class Recommender:
         idx, values = self._top(self.scores([query]), k or self.cfg.k)[0]
         return self._result({"basket": ids}, query, idx, values)
 
+    def recommend_user(self, user_id: str, item_ids: Iterable[str] = (), k: int | None = None) -> RecommendResult:
+        """Personal: the basket model plus this customer's history (graphassoc/users/serving.py)."""
+        return self.personal.recommend(user_id, list(item_ids), k or self.cfg.k)
+
     def recommend_item(self, item_id: str, k: int | None = None) -> RecommendResult:
         result = self.recommend_basket([item_id], k)
         result.query = {"item": item_id}
@@ -252,7 +262,7 @@ class Recommender:
         Valid queries are scored `chunk_size` at a time with the ranker's batched score.
         """
         k = k or self.cfg.k
-        pending: list[tuple[Any, np.ndarray | None, dict[str, Any] | None]] = []
+        pending: list[tuple[Any, np.ndarray | None, dict[str, Any] | None, tuple[str | None, int]]] = []
         n_valid = 0
         for line_no, line in enumerate(lines, 1):
             parsed = self._parse_line(line, line_no)
@@ -265,9 +275,9 @@ class Recommender:
                 pending, n_valid = [], 0
         yield from self._flush(pending, k)
 
-    def _parse_line(self, line: str | bytes, line_no: int) -> tuple[Any, np.ndarray | None, dict[str, Any] | None] | None:
-        def error(message: str, query_id: Any = None) -> tuple[Any, None, dict[str, Any]]:
-            return query_id, None, {"id": query_id, "line": line_no, "error": message, "items": [], "scores": []}
+    def _parse_line(self, line: str | bytes, line_no: int) -> tuple[Any, np.ndarray | None, dict[str, Any] | None, tuple[str | None, int]] | None:
+        def error(message: str, query_id: Any = None) -> tuple[Any, None, dict[str, Any], tuple[None, int]]:
+            return query_id, None, {"id": query_id, "line": line_no, "error": message, "items": [], "scores": []}, (None, 0)
 
         if isinstance(line, bytes):
             try:
@@ -286,21 +296,35 @@ class Recommender:
         basket = obj["basket"]
         if not isinstance(basket, list) or not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in basket):
             return error('"basket" must be a list of item ids', obj["id"])
+        from graphassoc.users.serving import line_user
+
         try:
-            return obj["id"], self.resolve(basket), None
+            user = line_user(obj)  # optional "user_id" (and "before"): personal recommendations
+            if user[0] is not None and not basket:
+                return obj["id"], np.zeros(0, dtype=np.int64), None, user
+            return obj["id"], self.resolve(basket), None, user
         except UsageError as err:
             return error(str(err).split(";")[0] if basket else "empty basket", obj["id"])
 
-    def _flush(self, pending: list[tuple[Any, np.ndarray | None, dict[str, Any] | None]], k: int) -> Iterator[dict[str, Any]]:
-        queries = [q for _, q, _ in pending if q is not None]
-        tops = iter(self._top(self.scores(queries), k)) if queries else iter(())
-        for query_id, query, failed in pending:
+    def _flush(self, pending: list[tuple[Any, np.ndarray | None, dict[str, Any] | None, tuple[str | None, int]]],
+               k: int) -> Iterator[dict[str, Any]]:
+        queries = [q for _, q, _, _ in pending if q is not None]
+        users = [u for _, q, _, u in pending if q is not None]
+        scores = self.scores(queries) if queries else None
+        if scores is not None and any(u for u, _ in users):  # lines with a "user_id": personal rows
+            rows = [i for i, (u, _) in enumerate(users) if u]
+            scores[rows] = self.personal.scores([queries[i] for i in rows], [users[i][0] for i in rows],
+                                                [users[i][1] for i in rows])
+        tops = iter(self._top(scores, k)) if scores is not None else iter(())
+        for query_id, query, failed, (user, before) in pending:
             if failed is not None:
                 yield failed
                 continue
             idx, values = next(tops)
-            yield {"id": query_id, "items": [self.item_ids[i] for i in idx],
-                   "scores": [round(float(v), 6) for v in values]}
+            out = {"id": query_id, "items": [self.item_ids[i] for i in idx], "scores": [round(float(v), 6) for v in values]}
+            if user:
+                out["personal"] = len(self.personal.history.rows(user, before)) > 0
+            yield out
 
 
 def scaled(scores: np.ndarray) -> np.ndarray:

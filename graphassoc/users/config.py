@@ -1,0 +1,45 @@
+"""Config of the user-side stages: personal rankers, profiles, audiences, co-stocking groups, bundles."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from graphassoc.data.config import StrictModel
+
+
+class UsersConfig(StrictModel):
+    # `graphassoc compare` adds the personal rankers, the history strata and the audience evaluation.
+    evaluate: bool = True
+    # Personal rankers: the basket model they add the customer's history to ("auto": hybrid when a
+    # model is trained, else ease; the default ranker of `graphassoc recommend`).
+    base: str = "auto"
+    # Grids tuned on the validation queries (history = the customer's baskets before each query):
+    # recency decay of a past basket per newer basket (TIFU-KNN's r_b), the weight of the repeat
+    # vector, and the weight of the "co-bought with what you bought before" term.
+    decays: list[float] = Field(default_factory=lambda: [1.0, 0.9, 0.8, 0.6])
+    repeat_weights: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
+    neighbour_weights: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 1.0])
+    # The baseline "repeat-count boost on EASE": z(EASE) + weight * count of the customer's past baskets holding j.
+    boost_weights: list[float] = Field(default_factory=lambda: [0.1, 0.25, 0.5, 1.0, 2.0, 4.0])
+    # Which personal ranker `graphassoc recommend --user` / batch "user_id" lines use.
+    serve_ranker: Literal["personal", "personal-rerank"] = "personal-rerank"
+    # personal-rerank: candidates per query (the base's best items, the customer's most recent past
+    # items) and hidden-item draws per validation basket to train the learned blend on.
+    rerank_base_candidates: int = Field(default=50, ge=10)
+    rerank_history_candidates: int = Field(default=200, ge=10)
+    rerank_draws: int = Field(default=4, ge=1, le=20)
+    # Profiles: how many top items / categories to keep, and the segment thresholds (days since the last basket).
+    profile_top: int = Field(default=5, ge=1)
+    active_days: int = Field(default=30, ge=1)
+    lapsed_days: int = Field(default=90, ge=1)
+    # Audiences: candidate users are those with history; evaluated on items bought in the test period.
+    audience_k: int = Field(default=100, ge=1)
+    # Co-stocking groups: Louvain resolution (higher -> more, smaller groups) on the co-purchase graph,
+    # keeping edges seen in at least groups_min_count train baskets.
+    groups_resolution: float = Field(default=1.0, gt=0.0)
+    groups_min_count: int = Field(default=3, ge=1)
+    # Bundles: 2..bundles_max_size items, each bundle bought together in at least bundles_min_count train baskets.
+    bundles_min_count: int = Field(default=10, ge=1)
+    bundles_max_size: int = Field(default=4, ge=2, le=4)
