@@ -14,6 +14,7 @@ app = typer.Typer(
 
 # Importing a command module registers its commands on `app`.
 from graphassoc.cli import build_graph, compare, demo, export, ls, recommend, train  # noqa: E402,F401
+from graphassoc.cli import drift, serve  # noqa: E402,F401
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from graphassoc.graph.config import GraphConfig
 from graphassoc.mining.config import MiningConfig
 from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
+from graphassoc.serve.config import ServeConfig
+from graphassoc.drift.config import DriftConfig
 from graphassoc.text.config import TextConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -34,6 +36,8 @@ class Config(StrictModel):
     recommend: RecommendConfig = Field(default_factory=RecommendConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

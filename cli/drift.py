@@ -1,0 +1,1 @@
+"""`graphassoc drift`: placeholder replaced below."""
