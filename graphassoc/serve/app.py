@@ -167,13 +167,15 @@ def _query_routes(app: FastAPI, holder: Holder, cfg: ServeConfig) -> None:
 
 
 def _ops_routes(app: FastAPI, holder: Holder, metrics: Metrics) -> None:
+    # The ops routes are `async def`: they answer on the event loop, never queued behind a busy
+    # thread pool, so probes and scrapes still get through a flood of queries.
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """The process answers (liveness); says nothing about the run."""
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         """200 once a run is loaded (with its version and methods), else 503 with the reason."""
         cur = holder.current
         if cur is None:
@@ -184,7 +186,7 @@ def _ops_routes(app: FastAPI, holder: Holder, metrics: Metrics) -> None:
                              "items": len(cur.default.item_ids), "last_reload_error": holder.error})
 
     @app.get("/metrics", tags=["ops"])
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         body, content_type = metrics.render()
         return Response(content=body, media_type=content_type)
 
