@@ -93,15 +93,17 @@ def test_a_slow_client_and_a_bounded_flood_do_not_stop_the_others(served_run: Pa
             slow.close()
 
 
-def _start(run: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "graphassoc.cli.main", "serve", str(run), "--port", str(port),
-                             "--method", METHOD], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _start(run: Path, port: int, log: Path) -> subprocess.Popen:
+    """`graphassoc serve` in its own process (the console script's entry point)."""
+    with log.open("ab") as err:
+        return subprocess.Popen([sys.executable, "-c", "from graphassoc.cli.main import main; main()", "serve", str(run),
+                                 "--port", str(port), "--method", METHOD], stdout=subprocess.DEVNULL, stderr=err)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> dict:
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 300) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
+        assert proc.poll() is None, log.read_text()
         try:
             res = httpx.get(f"{url}/readyz", timeout=5)
             if res.status_code == 200:
@@ -113,13 +115,14 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> dict:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
-def test_kill_9_under_load_then_restart_gives_the_same_answers_and_sighup_reloads(served_run: Path) -> None:
+def test_kill_9_under_load_then_restart_gives_the_same_answers_and_sighup_reloads(served_run: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     queries = [QUERY, {"item": "85123A", "k": 8}, {"text": "white heart", "k": 5}]
-    proc = _start(served_run, port)
+    proc = _start(served_run, port, log)
     try:
-        version = _wait_ready(url, proc)["version"]
+        version = _wait_ready(url, proc, log)["version"]
         before = [httpx.post(f"{url}/recommend", json=q).json()["items"] for q in queries]
         stop, statuses = threading.Event(), []
         worker = threading.Thread(target=lambda: _swallow(_hammer, url, stop, statuses, set()))
@@ -130,8 +133,8 @@ def test_kill_9_under_load_then_restart_gives_the_same_answers_and_sighup_reload
         stop.set()
         worker.join(60)
         assert statuses.count(200) > 0
-        proc = _start(served_run, port)
-        assert _wait_ready(url, proc)["version"] == version
+        proc = _start(served_run, port, log)
+        assert _wait_ready(url, proc, log)["version"] == version
         assert [httpx.post(f"{url}/recommend", json=q).json()["items"] for q in queries] == before
         loaded_at = httpx.get(f"{url}/readyz").json()
         proc.send_signal(signal.SIGHUP)  # reload the same run: still serving, same answers
