@@ -130,11 +130,11 @@ def workload(run: Path, n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
     return bodies, texts
 
 
-def direct_peer(run: Path, bodies: list[dict], n: int) -> dict[str, float]:
+def direct_peer(run: Path, bodies: list[dict], n: int, method: str | None) -> dict[str, float]:
     """The same basket queries through the Recommender in this process: the service without HTTP."""
     from graphassoc.recommend.service import Recommender
 
-    rec = Recommender.load(run)
+    rec = Recommender.load(run, method)
     lat = []
     for body in bodies[:n]:
         t = time.perf_counter()
@@ -177,13 +177,15 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=200.0)
     p.add_argument("--soak", type=int, default=100_000, help="requests of the RSS soak (0: skip)")
     p.add_argument("--soak-seconds", type=float, default=1200.0)
+    p.add_argument("--method", default=None, help="ranker to serve (default: the run's, hybrid with a model)")
     p.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = p.parse_args()
     bodies, texts = workload(args.run, max(args.requests * 8, 5000))
     print(f"cores: {os.cpu_count()} (shared with the load generator and anything else running)")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = start_server(args.run, port, ["--set", "serve.search_int8=true"])
+    extra = ["--method", args.method] if args.method else []
+    proc = start_server(args.run, port, ["--set", "serve.search_int8=true", *extra])
     try:
         ready = httpx.get(url + "/readyz").json()
         print(f"serving {ready['run']} ({ready['items']} items, method {ready['default_method']}, int8 search); "
@@ -193,7 +195,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-    results["direct (in-process Recommender)"] = direct_peer(args.run, bodies, 500)
+    results["direct (in-process Recommender)"] = direct_peer(args.run, bodies, 300, args.method)
     report(results, args)
 
 

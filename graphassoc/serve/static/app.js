@@ -132,6 +132,8 @@ async function renderBasket() {
 }
 
 // -- rules table (sort by a column header, filter by confidence / lift) -------------------------
+const named = (ids, titles) => ids.map((id, i) => `${id} ${(titles[i] || "").toLowerCase()}`.trim()).join(" + ");
+
 async function loadRules() {
   const params = new URLSearchParams({ sort: state.sort, descending: state.descending, limit: $("#rules-limit").value,
     min_confidence: $("#min-conf").value || 0, min_lift: $("#min-lift").value || 0 });
@@ -142,8 +144,7 @@ async function loadRules() {
     const res = await api(`/rules?${params}`);
     $("#rules-total").textContent = `${res.rules.length} of ${res.total} rules`;
     body.replaceChildren(...res.rules.map((r) => el("tr", {},
-      el("td", { title: r.antecedent_titles.join(" + ") }, r.antecedents.join(" + ")),
-      el("td", { title: r.consequent_titles.join(" + ") }, r.consequents.join(" + ")),
+      el("td", {}, named(r.antecedents, r.antecedent_titles)), el("td", {}, named(r.consequents, r.consequent_titles)),
       el("td", { class: "num" }, fmt(r.support, 4)), el("td", { class: "num" }, fmt(r.confidence)),
       el("td", { class: "num" }, fmt(r.lift, 2)), el("td", { class: "num" }, r.count),
       el("td", { class: "num" }, fmt(r.leverage, 4)), el("td", { class: "num" }, r.conviction === null ? "∞" : fmt(r.conviction, 2)))));
