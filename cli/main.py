@@ -13,6 +13,8 @@ from graphassoc.cli import ls  # noqa: F401
 from graphassoc.cli import recommend  # noqa: F401
 from graphassoc.cli import train  # noqa: F401
 from graphassoc.cli import users  # noqa: F401  (profile, audience, groups, bundles)
+from graphassoc.cli import drift  # noqa: F401
+from graphassoc.cli import serve  # noqa: F401
 
 __all__ = ["app", "main"]
 

@@ -18,6 +18,8 @@ from graphassoc.mining.config import MiningConfig
 from graphassoc.model.config import TrainConfig
 from graphassoc.recommend.config import RecommendConfig
 from graphassoc.spark.config import SparkConfig
+from graphassoc.serve.config import ServeConfig
+from graphassoc.drift.config import DriftConfig
 from graphassoc.text.config import TextConfig
 from graphassoc.users.config import UsersConfig
 
@@ -40,6 +42,8 @@ class Config(StrictModel):
     export: ExportConfig = Field(default_factory=ExportConfig)
     spark: SparkConfig = Field(default_factory=SparkConfig)
     users: UsersConfig = Field(default_factory=UsersConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

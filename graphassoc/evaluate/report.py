@@ -80,6 +80,24 @@ def tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
     return out
 
 
+def finding(r: "CompareResult") -> str:
+    """The report in one sentence: the best ranker by HR@10, against the best baseline and on never-seen targets."""
+    if not r.metrics:
+        return "No ranker could be evaluated on this run."
+    hr = {n: m["overall"]["intervals"]["hr@10"] for n, m in r.metrics.items()}
+    best = max(hr, key=lambda n: hr[n]["mean"])
+    text = f"{best} puts the hidden item in its top 10 for {_ci(hr[best])} of {r.n_queries:,} test queries (HR@10, 95% CI)"
+    base = r.best_baseline
+    if base and base != best and base in hr:
+        diff = r.paired.get(best, {}).get("overall", {}).get("hr@10", {})
+        verdict = "a significant gain" if diff.get("significant") else "not a significant difference"
+        text += f", vs {_f(hr[base]['mean'])} for the best baseline {base} ({verdict})"
+    never = r.metrics[best]["strata"].get("never_seen", {}).get("intervals", {}).get("hr@10")
+    if never:
+        text += f"; on products never sold before the cut it reaches {_f(never['mean'])}"
+    return text + "."
+
+
 def example_tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
     ex = r.examples
     out = []
@@ -160,7 +178,9 @@ def _protocol_lines(r: "CompareResult") -> list[str]:
 
 
 def render_markdown(r: "CompareResult") -> str:
-    parts = [f"# Rules vs model: comparison on {r.run_dir}", "", "## Protocol", "", *_protocol_lines(r), "",
+    parts = [f"# Rules vs model: comparison on {r.run_dir}", "", f"**{finding(r)}**", "",
+             "The headline plot (metric bars with intervals) opens report.html.", "",
+             "## Protocol", "", *_protocol_lines(r), "",
              "## Results", ""]
     parts += [_md_table(*t) for t in tables(r)]
     if r.overlap.get("mean_shared") is not None:
@@ -183,15 +203,19 @@ def render_html(r: "CompareResult") -> str:
     imgs = plots(r)
     captions = {"metrics": "Metrics with 95% bootstrap intervals", "popularity": "HR@10 by target popularity bucket",
                 "overlap": "Overlap of the rules' and the model's top 10"}
-    figures = "".join(f"<figure><img alt='{captions[k]}' src='data:image/png;base64,{v}'/><figcaption>{captions[k]}</figcaption></figure>"
-                      for k, v in imgs.items())
+    figure = {k: f"<figure><img alt='{captions[k]}' src='data:image/png;base64,{v}'/><figcaption>{captions[k]}</figcaption></figure>"
+              for k, v in imgs.items()}
+    # A reader sees the finding and the headline plot first; the tables follow, then the other plots.
+    headline = figure.pop("metrics", "")
+    figures = "".join(figure.values())
     protocol = "".join(f"<li>{html.escape(line[2:])}</li>" for line in _protocol_lines(r))
     style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0 1.5em}"
              "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}"
-             "img{max-width:100%}")
+             "img{max-width:100%}.finding{font-size:1.15em;background:#eef2ff;padding:.6em 1em;border-radius:6px}")
     body = "".join(_html_table(*t) for t in tables(r))
     examples = "".join(_html_table(*t) for t in example_tables(r))
     title = html.escape(f"Rules vs model: {r.run_dir}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body>"
-            f"<h1>{title}</h1><h2>Protocol</h2><ul>{protocol}</ul><h2>Results</h2>{body}<h2>Plots</h2>{figures}"
+            f"<h1>{title}</h1><p class='finding'>{html.escape(finding(r))}</p>{headline}"
+            f"<h2>Protocol</h2><ul>{protocol}</ul><h2>Results</h2>{body}{'<h2>More plots</h2>' + figures if figures else ''}"
             f"{'<h2>Worked examples</h2>' + examples if examples else ''}</body></html>\n")

@@ -22,6 +22,11 @@ class ExportConfig(StrictModel):
     # Keep, per product, only its K strongest co-purchase links and the model's K top related items
     # (a link stays when it is in the top K of either end). None exports every link.
     top_k: int | None = Field(default=None, ge=1)
+    # GraphML and GEXF keep, per product and relation, its K best links (by score; a link stays when
+    # it is in the top K of either end), so a person can open the file in Gephi: the full shared data's
+    # 2.5M links make a 1.1 GB GraphML that networkx needs 14 GB to read. The manifest's config states
+    # it; None writes every link (`--set export.graph_top_k=null`). top_k, when set, applies first.
+    graph_top_k: int | None = Field(default=20, ge=1)
     # Drop co-purchase links and rules whose lift is below this. None keeps all.
     min_lift: float | None = Field(default=None, ge=0.0)
     # Measure that ranks co-purchase neighbours (the `score` of a co-purchase link). npmi is

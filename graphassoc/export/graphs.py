@@ -138,12 +138,27 @@ def _gexf(tables: ExportTables, path: Path) -> int:
     return tables.items.height + tables.relations.height
 
 
-@EXPORTERS.register("graphml", "GraphML: products as labelled nodes, links as weighted edges (Gephi, yEd)")
+def for_people(tables: ExportTables, k: int | None) -> ExportTables:
+    """The tables with, per relation, only the links in the top k (score, then weight) of either end."""
+    if k is None:
+        return tables
+    from graphassoc.export.tables import _top_k_either_end
+
+    rel = tables.relations.with_columns(_order=pl.coalesce("score", "weight", pl.lit(0.0)))
+    kept = []
+    for _key, part in rel.group_by(["relation"], maintain_order=True):
+        part = part.rename({"score": "_score", "_order": "score"}).with_row_index("_edge")
+        kept.append(_top_k_either_end(part, k).drop("score").rename({"_score": "score"}))
+    relations = pl.concat(kept).select(tables.relations.columns) if kept else tables.relations
+    return ExportTables(items=tables.items, relations=relations, rules=tables.rules)
+
+
+@EXPORTERS.register("graphml", "GraphML: products as labelled nodes, links as weighted edges (Gephi, yEd); top export.graph_top_k links per product")
 def export_graphml(tables: ExportTables, out_dir: Path, cfg: ExportConfig) -> dict[str, int]:
-    return {"graph.graphml": _graphml(tables, out_dir / "graph.graphml")}
+    return {"graph.graphml": _graphml(for_people(tables, cfg.graph_top_k), out_dir / "graph.graphml")}
 
 
 @EXPORTERS.register("gexf", "GEXF 1.2 (1.2draft namespace, as Gephi and networkx write it), Gephi's own format: the same graph as graphml")
 def export_gexf(tables: ExportTables, out_dir: Path, cfg: ExportConfig) -> dict[str, int]:
-    return {"graph.gexf": _gexf(tables, out_dir / "graph.gexf")}
+    return {"graph.gexf": _gexf(for_people(tables, cfg.graph_top_k), out_dir / "graph.gexf")}
 

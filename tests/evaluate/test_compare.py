@@ -70,6 +70,9 @@ def test_compare_without_a_model_skips_it_and_compares_the_rest(run_copy):
     assert data["metrics"]["rules"]["strata"]["never_seen"]["hr@10"] == 0
     html = (run_copy / "compare" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "http://" not in html and "https://" not in html
+    # It opens with its finding in one sentence and the headline plot, then the tables.
+    assert html.index("class='finding'") < html.index("data:image/png") < html.index("<table>")
+    assert f"of {result.n_queries:,} test queries" in html
     md = (run_copy / "compare" / "report.md").read_text()
     assert "| ease |" in md and "Paired differences" in md
 

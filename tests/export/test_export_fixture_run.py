@@ -21,7 +21,7 @@ TOP_K = 4  # keeps the RDF small enough for a quick test; the full graph is exer
 @pytest.fixture(scope="module")
 def exported(fixture_run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     run = Path(shutil.copytree(fixture_run, tmp_path_factory.mktemp("export") / "run"))  # export writes meta.json
-    export(run, "all", cfg=ExportConfig(top_k=TOP_K))
+    export(run, "all", cfg=ExportConfig(top_k=TOP_K, graph_top_k=None))  # every format holds the same links
     return run, run / "exports"
 
 
