@@ -103,3 +103,11 @@ def test_top_k_keeps_each_items_heaviest_edges(k: int) -> None:
     got = {(r["src"], r["dst"]) for r in g.edges.iter_rows(named=True)}
     assert got == wanted
     assert all(r["count"] == pairs[(r["src"], r["dst"])] for r in g.edges.iter_rows(named=True))
+
+
+def test_pair_counting_stops_before_a_block_that_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphassoc.memory import MemoryBudgetError
+
+    monkeypatch.setenv("GRAPHASSOC_MEMORY_GB", "0.000001")  # ~1 KB available
+    with pytest.raises(MemoryBudgetError, match="co-purchase pairs.*graph.min_count.*graph.top_k"):
+        _graph(_random_baskets(2), [f"i{k:02d}" for k in range(40)], 1)
