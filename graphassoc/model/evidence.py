@@ -21,6 +21,7 @@ import torch
 
 from graphassoc.graph.ease import fit_ease
 from graphassoc.graph.ease_config import EaseConfig
+from graphassoc.memory import available_bytes
 from graphassoc.model.config import TrainConfig
 from graphassoc.text.neighbours import nearest
 from graphassoc.text.neighbours_config import NeighboursConfig
@@ -28,8 +29,10 @@ from graphassoc.text.neighbours_config import NeighboursConfig
 # Rows of the gram X^T X computed at once when pruning it to each item's top partners: bounds the
 # transient sparse block (a block of 2,048 rows of the UCI gram is ~1.5M non-zeros).
 GRAM_BLOCK_ROWS = 2048
-# Largest items x new-items similarity table kept (float32 entries, 1 GB): the UCI run's is 3.9k x ~400.
-TEXT_TABLE_ENTRIES = 1 << 28
+# Largest items x new-items similarity table kept (float32 entries, 4 GB; and at most a quarter of the memory
+# available): the UCI run's is 3.9k x ~400, replicated 16 times 62k x ~6k (1.6 GB). Beyond it the term is
+# computed per batch, which costs query items x new items x dim per scoring pass.
+TEXT_TABLE_ENTRIES = 1 << 30
 
 
 @dataclass
@@ -99,8 +102,9 @@ class EaseWeights:
         rows = np.repeat(np.arange(len(offsets)), lengths.cpu().numpy())
         q = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, flat.cpu().numpy())),
                           shape=(len(offsets), self.sparse.shape[0]))
-        b = self.sparse if cols is None else self.sparse[:, cols.cpu().numpy()]
-        out = torch.from_numpy(np.asarray((q @ b).todense(), dtype=np.float32)).to(flat.device)
+        prod = q @ self.sparse  # the batch's rows first (each B row has ~ease.neighbours entries), then columns
+        prod = prod if cols is None else prod[:, cols.cpu().numpy()]
+        out = torch.from_numpy(np.asarray(prod.todense(), dtype=np.float32)).to(flat.device)
         return out * scale
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
@@ -192,7 +196,8 @@ def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig, 
 def new_similarity_table(text: np.ndarray, new: np.ndarray) -> torch.Tensor | None:
     """(n + 1, n_new) cosines of every item to every new item, a zero row appended; None when too large."""
     n, cols = len(text), np.flatnonzero(new)
-    if (n + 1) * len(cols) > TEXT_TABLE_ENTRIES:
+    entries = (n + 1) * len(cols)
+    if entries > TEXT_TABLE_ENTRIES or 4.0 * entries > 0.25 * available_bytes():
         return None
     table = np.zeros((n + 1, len(cols)), dtype=np.float32)
     table[:n] = text @ text[cols].T

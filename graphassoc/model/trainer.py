@@ -80,12 +80,13 @@ class Trainer:
         self.ev_val = build_evidence(self.data.train_all, text, *settings).to(self.device)
         self.adj_fit = self.ev_fit.adjacency()
         self.pos = tiebreak_positions(history_popularity(self.data.train_all))
-        self.sampler = None
+        self.sampler, self.batch_size = None, self.t.batch_size
         if use_sampled_softmax(self.t, self.data.n_items):
+            self.batch_size = self.t.sampled_batch_size
             self.sampler = CandidateSampler(self.data.target_counts(), np.expm1(self.ev_fit.log_pop.cpu().numpy()),
-                                            self.t.negatives, self.t.batch_size)
-        self.progress(f"softmax: {'sampled (' + str(self.t.negatives) + ' negatives + in-batch)' if self.sampler else 'full'}"
-                      f" over {self.data.n_items:,} items")
+                                            self.t.negatives, self.batch_size)
+        how = f"sampled ({self.t.negatives} negatives + in-batch, batch {self.batch_size})" if self.sampler else "full"
+        self.progress(f"softmax: {how} over {self.data.n_items:,} items")
 
     def build_optimiser(self) -> None:
         from transformers import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
@@ -102,7 +103,7 @@ class Trainer:
         self.opt = (torch.optim.AdamW(self.groups, weight_decay=t.weight_decay) if t.optimizer == "adamw"
                     else torch.optim.SGD(self.groups, momentum=0.9, weight_decay=t.weight_decay))
         self.steps_per_epoch = math.ceil(sum(min(t.samples_per_basket, len(b)) for b in self.data.supervision)
-                                         / t.batch_size)
+                                         / self.batch_size)
         if t.schedule == "cosine":
             self.sched = get_cosine_schedule_with_warmup(self.opt, t.warmup_steps, self.steps_per_epoch * t.epochs)
         else:
@@ -128,7 +129,7 @@ class Trainer:
         # (the new-item bias drifting down, the offset up, epoch after epoch).
         self.net.new_offset.zero_()
         for step in range(loop["step_in_epoch"], self.steps_per_epoch):
-            batch = batches[step * self.t.batch_size:(step + 1) * self.t.batch_size]
+            batch = batches[step * self.batch_size:(step + 1) * self.batch_size]
             if not batch:
                 break
             loss = self.train_step(batch, rng, np.random.default_rng([self.seed, epoch, step]))

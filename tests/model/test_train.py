@@ -268,8 +268,8 @@ def test_tune_grid_writes_results_and_best_config(tiny_run: Path, tmp_path: Path
 
 def test_sampled_softmax_with_sparse_ease_trains_and_ranks_well(tiny_run: Path) -> None:
     # The large-catalogue path on the tiny run: sampled softmax (8 negatives + in-batch), sparse EASE.
-    result = _train(tiny_run, "train.softmax=sampled", "train.negatives=8", "ease.method=sparse",
-                    "ease.neighbours=6", "train.epochs=2", "train.name=sampled")
+    result = _train(tiny_run, "train.softmax=sampled", "train.negatives=8", "train.sampled_batch_size=32",
+                    "ease.method=sparse", "ease.neighbours=6", "train.epochs=2", "train.name=sampled")
     assert result.extra["softmax"] == "sampled"
     assert all(np.isfinite(h["loss"]) for h in result.history)
     # Baskets stay within one of 5 colour families of 8 items: chance HR@10 is ~0.26, the family ~1.
