@@ -104,13 +104,6 @@ def fim_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
     return EngineOutput(pyfim_itemsets(fim.fpgrowth, enc, params), None)
 
 
-@ENGINES.register("spark", "Apache Spark FPGrowth (pyspark.ml; the spark extra, Java 17+) + vectorised mlxtend-exact rules")
-def spark_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
-    from graphassoc.spark.fpgrowth import spark_fpgrowth as run  # pyspark is loaded only when chosen
-
-    return run(enc, params)
-
-
 def count_itemsets(enc: EncodedBaskets, min_count: int, max_len: int | None) -> int:
     """Exact number of frequent itemsets, counted in C without building them (pyfim's pattern spectrum)."""
     tracts = pyfim_transactions(enc, min_count)
@@ -178,3 +171,10 @@ for _name, _desc in [
     ("fpmax", "mlxtend fpmax: maximal itemsets only (needs mining.rules=false)"),
 ]:
     ENGINES.register(f"mlxtend-{_name}", _desc)(_mlxtend(_name))
+
+
+@ENGINES.register("spark", "Apache Spark FPGrowth (pyspark.ml; the spark extra, Java 17+) + vectorised mlxtend-exact rules")
+def spark_fpgrowth(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
+    from graphassoc.spark.fpgrowth import spark_fpgrowth as run  # pyspark is loaded only when chosen
+
+    return run(enc, params)

@@ -90,3 +90,14 @@ def test_java_too_old(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     with pytest.raises(UsageError, match="Spark needs Java 17 or later; .* is Java 11"):
         check_java()
+
+
+def test_failed_spark_job_is_one_line() -> None:
+    from py4j.protocol import Py4JError
+
+    from graphassoc.errors import DataError
+    from graphassoc.spark.session import spark_errors
+
+    with pytest.raises(DataError, match="a Spark job failed: Answer from Java side is empty; see the Spark logs"):
+        with spark_errors():
+            raise Py4JError("Answer from Java side is empty\njava stack ...")
