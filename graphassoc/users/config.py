@@ -12,6 +12,9 @@ from graphassoc.data.config import StrictModel
 class UsersConfig(StrictModel):
     # `graphassoc compare` adds the personal rankers, the history strata and the audience evaluation.
     evaluate: bool = True
+    # Personal rankers compare fits; "personal-rerank" is opt-in (slower, and below "personal" on the full data).
+    compare_rankers: list[Literal["ease+repeat", "personal", "personal-rerank"]] = Field(
+        default_factory=lambda: ["ease+repeat", "personal"])
     # Personal rankers: the basket model they add the customer's history to ("auto": hybrid when a
     # model is trained, else ease; the default ranker of `graphassoc recommend`).
     base: str = "auto"
