@@ -70,14 +70,18 @@ def audience_command(
 ) -> None:
     """The N customers most likely to buy ITEM next (salted keys; the raw ids stay in the run)."""
     from graphassoc.recommend.context import RankContext
+    from graphassoc.recommend.service import _TunedValues
     from graphassoc.runs import Run
     from graphassoc.users.audience import audience
 
     cfg = _users_cfg(run_dir, config, set_)
     run = Run(run_dir, "baskets.parquet", "items.parquet")
     ctx = RankContext(run.path, run.items(), run.baskets(), "test", cfg.seed or 0, cfg.evaluate, cfg)
+    tuned = _TunedValues(run.path, ctx)  # EASE's lambda as `recommend` tuned and stored it: no retuning
+    tuned.restore()
     with console.status("scoring every customer with history"):
         table = audience(ctx, item, n)
+    tuned.store()
     if as_json:
         sys.stdout.write("".join(json.dumps(r) + "\n" for r in table.to_dicts()))
         return

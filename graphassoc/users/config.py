@@ -12,6 +12,9 @@ from graphassoc.data.config import StrictModel
 class UsersConfig(StrictModel):
     # `graphassoc compare` adds the personal rankers, the history strata and the audience evaluation.
     evaluate: bool = True
+    # Personal rankers compare fits; "personal-rerank" is opt-in (slower, and below "personal" on the full data).
+    compare_rankers: list[Literal["ease+repeat", "personal", "personal-rerank"]] = Field(
+        default_factory=lambda: ["ease+repeat", "personal"])
     # Personal rankers: the basket model they add the customer's history to ("auto": hybrid when a
     # model is trained, else ease; the default ranker of `graphassoc recommend`).
     base: str = "auto"
@@ -24,7 +27,7 @@ class UsersConfig(StrictModel):
     # The baseline "repeat-count boost on EASE": z(EASE) + weight * count of the customer's past baskets holding j.
     boost_weights: list[float] = Field(default_factory=lambda: [0.1, 0.25, 0.5, 1.0, 2.0, 4.0])
     # Which personal ranker `graphassoc recommend --user` / batch "user_id" lines use.
-    serve_ranker: Literal["personal", "personal-rerank"] = "personal-rerank"
+    serve_ranker: Literal["personal", "personal-rerank"] = "personal"  # the better on the full data's test
     # personal-rerank: candidates per query (the base's best items, the customer's most recent past
     # items) and hidden-item draws per validation basket to train the learned blend on.
     rerank_base_candidates: int = Field(default=50, ge=10)

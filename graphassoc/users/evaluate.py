@@ -62,7 +62,8 @@ def add_personal(ctx: RankContext, queries: Queries, runs: dict, masks: dict[str
         return {"skipped": str(err)}
     users, before = query_users(ctx.baskets, queries.basket_ids)
     masks.update(history_masks(history, users, before))
-    for ranker in (RepeatBoostRanker(history, cfg), PersonalRanker(history, cfg), RerankRanker(history, cfg)):
+    kinds = {"ease+repeat": RepeatBoostRanker, "personal": PersonalRanker, "personal-rerank": RerankRanker}
+    for ranker in (kinds[name](history, cfg) for name in cfg.compare_rankers):
         progress(f"{ranker.name}: fitting on validation and ranking {len(queries):,} queries with their customers' history")
         start = time.perf_counter()
         ranker.fit(ctx)

@@ -28,6 +28,8 @@ class PersonalLayer:
         self.history = UserHistory.from_baskets(rec.ctx.baskets, rec.ctx.item_index)
         kind = {"personal": PersonalRanker, "personal-rerank": RerankRanker}[cfg.serve_ranker]
         self.ranker = kind(self.history, cfg, base=rec.ranker).fit(rec.ctx)
+        # "Now" = just after the run's last basket: recency features then mean what they meant in training.
+        self.now = int(self.history.times.max()) + 1 if len(self.history.times) else NO_TIME
 
     def check_user(self, user_id: str) -> str:
         user_id = str(user_id).strip()
@@ -37,6 +39,7 @@ class PersonalLayer:
         return user_id
 
     def scores(self, queries: list[np.ndarray], users: Sequence[str | None], before: Sequence[int]) -> np.ndarray:
+        before = [self.now if b == NO_TIME else b for b in before]
         scores = np.array(self.ranker.score(queries, users, before), dtype=np.float32)
         return exclude_query_items(scores, queries)
 
