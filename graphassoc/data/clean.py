@@ -111,14 +111,37 @@ def clean(lines: pl.DataFrame | pl.LazyFrame, cfg: CleanConfig) -> tuple[pl.Data
     df = flagged.filter(drop == kept_code).drop("_drop")
     del flagged
     if df.height == 0:
-        raise DataError("nothing left after cleaning; check data.preset / column mapping and clean.* patterns "
-                        "(see quality steps with --set clean.item_pattern=null)")
+        raise DataError(empty_after_cleaning(report))
     sizes = per_basket.filter(pl.col("last") == kept_code)["size"]
     report.lines_out = df.height
     report.baskets_out = sizes.len()
     report.items_out = df["item_id"].n_unique()
     report.single_item_baskets = int((sizes == 1).sum())
     return df, report
+
+
+# What a user changes when a step drops every line: the setting (or the input column) behind it.
+_STEP_FIX = {
+    "missing basket or item id": "map the id columns (--set data.columns.basket_id=... / item_id=..., or data.preset)",
+    "cancellation or credit note": "--set clean.cancelled_basket_pattern=null (basket ids match the cancellation pattern)",
+    "non-positive quantity": "check the quantity column (map another one with --set data.columns.quantity=...)",
+    "non-positive price": "check the price column (map another one with --set data.columns.price=...)",
+    "non-product item code": "--set clean.item_pattern=null (or a pattern your item ids match)",
+    "missing text": "map the title column (--set data.columns.title=...) or give a --catalog",
+    "duplicate line": "--set clean.drop_duplicate_lines=false",
+    "item repeated inside a basket": "check the basket_id column: every line looks like the same basket",
+}
+
+
+def empty_after_cleaning(report: QualityReport) -> str:
+    """One line naming the step that dropped the most lines and the setting that changes it."""
+    worst = max(report.steps, key=lambda step: step.lines_dropped, default=None)
+    if worst is None or worst.lines_dropped == 0:
+        return "nothing left after cleaning; the input has no lines"
+    fix = _STEP_FIX.get(worst.reason, "--set clean.max_basket_size=null" if worst.reason.startswith("giant") else
+                        "see the cleaning steps in graphassoc/data/clean.py")
+    return (f"nothing left after cleaning: '{worst.reason}' dropped {worst.lines_dropped:,} of "
+            f"{report.lines_in:,} lines; {fix}")
 
 
 def quality_table(report: QualityReport):  # -> rich.table.Table

@@ -43,8 +43,12 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     items, baskets = run.items(), run.baskets()
     index = {item: i for i, item in enumerate(items["item_id"].to_list())}
     train = ordered(baskets.filter(pl.col("split") == "train"))
-    if train.height < 4:
-        raise UsageError(f"run directory '{run.path}' has {train.height} train baskets; the model needs more")
+    train_items = train["items"].explode().n_unique() if train.height else 0
+    if train.height < 4 or train_items < 2:
+        # The train window is what the split leaves before split.valid_start: that is the setting to move.
+        raise UsageError(f"run directory '{run.path}' has {train.height} train baskets over {train_items} items; "
+                         "the model needs at least 4 baskets and 2 items: rebuild it with an earlier cut "
+                         "(a later split.valid_start or a smaller split.valid_fraction) or more transactions")
     cut = int(round(train.height * (1 - cfg.train.supervise_fraction)))
     context, later = train[:cut], train[cut:]
     vseed = cfg.train.validation_seed if cfg.train.validation_seed is not None else seed

@@ -512,13 +512,17 @@ def pick_model_ranker(ctx: RankContext) -> Ranker:
     if key not in ctx.cache:
         best, choice = -1.0, "text"
         valid = ctx.validation()
+        failures = []
         for mode in modes:
             try:
                 value = validation_score(ModelRanker(mode).fit(valid), valid)
-            except RankerUnavailable:
+            except RankerUnavailable as err:
+                failures.append(str(err))
                 continue
             if value > best:
                 best, choice = value, mode
+        if modes and len(failures) == len(modes):  # trained, but none loads: say so, never answer with text instead
+            raise RankerUnavailable(failures[0])
         ctx.cache[key] = choice
     choice = ctx.cache[key]
     return TextRanker() if choice == "text" else ModelRanker(choice)

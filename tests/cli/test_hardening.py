@@ -195,6 +195,9 @@ def test_recommend_and_compare_with_a_corrupt_model(trained_run: Path, tmp_path:
     result, _, err = cli("recommend", run, "--item", "R0", "--method", "model-frozen")
     one_line_failure(result, err, 1, "model.safetensors' is truncated or corrupt",
                      f"graphassoc train {run} --mode frozen --overwrite")
+    # `--method model` picks the best trained mode: the only one is corrupt, so it fails; never text in its place.
+    result, _, err = cli("recommend", run, "--item", "R0", "--method", "model")
+    one_line_failure(result, err, 1, "model.safetensors' is truncated or corrupt")
     result, _, err = cli("compare", run, "--set", "evaluate.rankers=[popularity, model]")
     assert result.exit_code == 0, err
     assert "skipped model-frozen" in " ".join(err.split()) and "truncated or corrupt" in " ".join(err.split())
@@ -303,3 +306,17 @@ def test_out_of_memory_names_settings_that_change_memory(tiny_transactions: Path
     monkeypatch.setattr(graphassoc.pipeline, "build_graph", over_budget)
     result, _, err = cli("build-graph", "-t", tiny_transactions, "--out", tmp_path / "run")
     one_line_failure(result, err, 1, "EASE needs 40.0 GB")
+
+
+def test_a_train_window_with_one_item_names_the_split_setting(tmp_path: Path) -> None:
+    # Before the cut only product "a" sells (two-line baskets of it would be one item: basket = a set).
+    rows = [(f"t{i}", "a", f"2024-01-0{1 + i % 5}") for i in range(6)]
+    rows += [(f"v{i}", item, "2024-02-01") for i in range(4) for item in ("a", "b", "c")]
+    csv = tmp_path / "one_item.csv"
+    csv.write_text("basket_id,item_id,timestamp\n" + "".join(f"{b},{i},{t}\n" for b, i, t in rows))
+    run = tmp_path / "run"
+    result, _, err = cli("build-graph", "-t", csv, "--out", run, "--set", "split.valid_start=2024-01-15")
+    assert result.exit_code == 0, err
+    result, _, err = cli("train", run)
+    one_line_failure(result, err, 2, "over 1 items", "split.valid_start")
+    assert not (run / "model").exists() or not any((run / "model").iterdir())

@@ -40,8 +40,18 @@ def test_giant_baskets_and_nothing_left(tiny_transactions: Path) -> None:
     out, report = clean(lines, CleanConfig(max_basket_size=2))
     assert "b2" not in out["basket_id"].to_list()  # 3 items > 2
     assert report.steps[-1].baskets_dropped == 1
-    with pytest.raises(DataError, match="nothing left after cleaning"):
+    with pytest.raises(DataError, match="nothing left after cleaning: 'non-product item code'.*clean.item_pattern=null"):
         clean(lines, CleanConfig(item_pattern="^zzz"))
+
+
+def test_nothing_left_names_the_step_that_dropped_most(tiny_transactions: Path) -> None:
+    lines = read_transactions(tiny_transactions, DataConfig())
+    # Every basket id matches the cancellation pattern: that step, not item_pattern, is the one to change.
+    with pytest.raises(DataError) as err:
+        clean(lines, CleanConfig(cancelled_basket_pattern="^b"))
+    msg = str(err.value)
+    assert "'cancellation or credit note'" in msg and "clean.cancelled_basket_pattern=null" in msg
+    assert "item_pattern" not in msg and "\n" not in msg
 
 
 def test_baskets_items_popularity(tiny_transactions: Path) -> None:
