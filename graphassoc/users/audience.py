@@ -37,7 +37,7 @@ class AudienceModel:
     users: list[str]  # row -> user id
     repeat: sp.csr_matrix  # users x items, decayed repeat shares
     activity: np.ndarray  # baskets per user
-    ease: np.ndarray  # item x item EASE weights
+    ease: np.ndarray | sp.spmatrix  # item x item EASE weights (sparse at size)
     cond: sp.csc_matrix  # P(j | q) co-purchase, for the baseline
     repeat_w: float = 1.0
 
@@ -50,8 +50,8 @@ class AudienceModel:
         activity = np.asarray([len(history.rows(u, cut)) for u in users], dtype=np.float64)
         keep = activity > 0
         gram = context_gram(ctx)
-        pop = np.maximum(np.diag(gram), 1.0)
-        cond = sp.csc_matrix(gram / pop[:, None])  # row q: P(j | q); densely small only for this catalogue size
+        pop = np.maximum(gram.diagonal(), 1.0)
+        cond = sp.csc_matrix(sp.diags(1.0 / pop) @ sp.csr_matrix(gram))  # row q: P(j | q), sparse at any size
         return cls([u for u, k in zip(users, keep) if k], repeat[keep], activity[keep], EaseRanker().fit(ctx).weights, cond)
 
     def scores(self, item: int, method: str = "audience") -> np.ndarray:
@@ -63,7 +63,8 @@ class AudienceModel:
             col = np.asarray(self.cond[:, item].todense()).ravel()
             col[item] = 0.0
             return np.asarray(binary @ col).ravel()
-        col = np.asarray(self.ease[:, item], dtype=np.float64).copy()
+        col = self.ease[:, [item]]  # dense EASE, or sparse EASE above ease.dense_max_items
+        col = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float64).ravel()
         col[item] = 0.0
         return np.asarray(self.repeat @ col).ravel() + self.repeat_w * np.asarray(self.repeat[:, item].todense()).ravel()
 

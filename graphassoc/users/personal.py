@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from graphassoc.evaluate.metrics import per_query
 from graphassoc.evaluate.protocol import exclude_query_items, rank_of_targets
 from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import EaseRanker, Ranker, zscore
+from graphassoc.recommend.rankers import EaseRanker, Ranker, densify, zscore
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.history import UserHistory, query_users
 
@@ -94,7 +94,7 @@ class PersonalRanker:
     @staticmethod
     def _neighbour(ease: Ranker, repeat: sp.csr_matrix) -> np.ndarray:
         """z(EASE applied to the repeat vector): items co-bought with what the customer bought before."""
-        raw = np.asarray(repeat @ ease.weights, dtype=np.float32)  # type: ignore[attr-defined]
+        raw = densify(repeat @ ease.weights)  # type: ignore[attr-defined]  (sparse EASE at size)
         z = zscore(raw)
         z[repeat.getnnz(axis=1) == 0] = 0.0  # no history: no term
         return z

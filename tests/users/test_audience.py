@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from graphassoc.recommend.context import RankContext
+from graphassoc.recommend.rankers import EaseRanker
 from graphassoc.runs import Run
 from graphassoc.users.audience import AudienceModel, buyers_after, recall_at
 from graphassoc.users.history import UserHistory
@@ -35,3 +36,27 @@ def test_audience_scores_and_recall_match_brute_force(user_run):
     expected = np.mean([np.isin(b, np.argsort(-model.scores(i), kind="stable")[:n]).mean() for i, b in buyers.items()])
     assert abs(recall_at(model, buyers, n, "audience") - expected) < 0.05  # ties may order differently
     assert recall_at(model, buyers, len(model.users), "audience") == 1.0
+
+
+def test_audience_and_personal_terms_are_the_same_with_sparse_ease(user_run):
+    """At size EASE is sparse (ease.method=auto above ease.dense_max_items): with every item as a
+    neighbour the sparse fit is exact, so audiences and the personal neighbour term must not move."""
+    from graphassoc.graph.ease_config import EaseConfig
+    from graphassoc.users.config import UsersConfig
+    from graphassoc.users.personal import PersonalRanker
+
+    run = Run(user_run)
+    cfg = run.config
+    dense_ctx = RankContext(run.path, run.items(), run.baskets(), "test", 0, cfg.evaluate,
+                            cfg.model_copy(update={"ease": EaseConfig(method="dense")}))
+    sparse_ctx = RankContext(run.path, run.items(), run.baskets(), "test", 0, cfg.evaluate,
+                             cfg.model_copy(update={"ease": EaseConfig(method="sparse", neighbours=100_000)}))
+    history = UserHistory.from_baskets(dense_ctx.baskets, dense_ctx.item_index)
+    dense, sparse = AudienceModel.fit(dense_ctx, history), AudienceModel.fit(sparse_ctx, history)
+    for item in range(dense_ctx.n_items):
+        np.testing.assert_allclose(sparse.scores(item), dense.scores(item), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(sparse.scores(item, "co-purchase"), dense.scores(item, "co-purchase"), rtol=1e-6)
+    users_cfg = UsersConfig(repeat_weights=[1.0], neighbour_weights=[1.0], decays=[0.5])
+    repeat = history.repeat_matrix(dense.users, [2**62] * len(dense.users), 0.5, normalise=False)
+    terms = [PersonalRanker(history, users_cfg)._neighbour(EaseRanker().fit(c), repeat) for c in (dense_ctx, sparse_ctx)]
+    np.testing.assert_allclose(terms[1], terms[0], rtol=1e-3, atol=1e-4)
