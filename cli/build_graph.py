@@ -48,9 +48,10 @@ def build_graph_command(
     from graphassoc.config import load_config
     from graphassoc.pipeline import build_graph
 
-    existing_file(transactions, "transactions")
-    existing_file(catalog, "catalog")
     cfg = load_config(config, set_)
+    if not cfg.spark.data_jobs:  # Spark reads URIs (hdfs://, s3a://) and checks them itself
+        existing_file(transactions, "transactions")
+        existing_file(catalog, "catalog")
     start = time.perf_counter()
     with live_progress() as progress:
         result = build_graph(cfg, transactions, catalog, out, overwrite=overwrite, progress=progress)

@@ -111,7 +111,6 @@ def test_circle_finder_sees_a_circle(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 # Over 80 lines at d8d5197: graphassoc/model/training.py:272 train (183 lines), being split by the trainer branch.
-@pytest.mark.xfail(strict=False, reason="model/training.py train is 183 lines until the trainer branch lands; then drop this mark")
 def test_no_function_over_80_lines() -> None:
     assert long_functions() == []
 
