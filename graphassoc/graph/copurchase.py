@@ -145,13 +145,21 @@ def build_copurchase(items: pl.DataFrame, train_baskets: pl.DataFrame, cfg: Grap
         keep = top_k_edges(i, j, c, cfg.top_k)
         i, j, c = i[keep], j[keep], c[keep]
 
+    return graph_from_pairs(items, i, j, c, item_count, n_baskets)
+
+
+def graph_from_pairs(items: pl.DataFrame, i: np.ndarray, j: np.ndarray, c: np.ndarray, item_count: np.ndarray,
+                     n_baskets: int) -> CopurchaseGraph:
+    """The graph's tables from counted pairs (i < j, count c) and each item's basket count: every edge
+    measure computed once here, for the single-machine and the Spark counts alike."""
     n = max(n_baskets, 1)
     p_ij = c / n
     p_i, p_j = item_count[i] / n, item_count[j] / n
-    pmi = np.log(p_ij / (p_i * p_j))
-    # NPMI is 1 when two items only ever occur together (p_ij = 1 makes -log p_ij zero).
-    denom = -np.log(p_ij)
-    npmi = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(p_ij / (p_i * p_j))
+        # NPMI is 1 when two items only ever occur together (p_ij = 1 makes -log p_ij zero).
+        denom = -np.log(p_ij)
+        npmi = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
     ids = items["item_id"]
     edges = pl.DataFrame({
         "src": ids.gather(i), "dst": ids.gather(j),

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from graphassoc.graph.config import GraphConfig
-from graphassoc.graph.copurchase import CopurchaseGraph
+from graphassoc.graph.copurchase import CopurchaseGraph, graph_from_pairs
 from graphassoc.spark.baskets import to_polars
 
 if TYPE_CHECKING:
@@ -50,27 +50,4 @@ def copurchase_graph(spark: "SparkSession", items: pl.DataFrame, train: "DataFra
     """
     i, j, c = pair_counts(spark, train, items, cfg.min_count)
     item_count = items["popularity"].to_numpy().astype(np.int64)
-    # The measures below repeat build_copurchase's formulas operation for operation (bit-identical;
-    # tests/spark checks it): that module computes them inline from its own sparse product.
-    n = max(n_baskets, 1)
-    p_ij = c / n
-    p_i, p_j = item_count[i] / n, item_count[j] / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmi = np.log(p_ij / (p_i * p_j))
-        denom = -np.log(p_ij)
-        npmi = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
-    ids = items["item_id"]
-    edges = pl.DataFrame({
-        "src": ids.gather(i), "dst": ids.gather(j),
-        "src_idx": i, "dst_idx": j,
-        "count": c,
-        "support": p_ij,
-        "confidence_src_dst": c / item_count[i],
-        "confidence_dst_src": c / item_count[j],
-        "lift": p_ij / (p_i * p_j),
-        "npmi": npmi,
-        "jaccard": c / (item_count[i] + item_count[j] - c),
-    })
-    degree = np.bincount(np.concatenate([i, j]), minlength=items.height)
-    nodes = items.with_columns(pl.Series("degree", degree.astype(np.int64)))
-    return CopurchaseGraph(nodes=nodes, edges=edges, n_baskets=n_baskets)
+    return graph_from_pairs(items, i, j, c, item_count, n_baskets)
