@@ -18,7 +18,8 @@ from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, leave_one_out, target_cooccurrence
+from graphassoc.evaluate.protocol import (MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket,
+                                          leave_one_out, sample_split, target_cooccurrence)
 from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.rankers import (RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, RulesRanker,
                                           model_modes)
@@ -202,6 +203,8 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     progress("checking that no test basket reached mining, the graph or training")
     with timings.stage("compare_leakage"):
         leakage = check_leakage(run.path, baskets, items)
+    tested = baskets.filter(pl.col("split") == "test").height
+    baskets = sample_split(baskets, "test", ecfg.max_test_baskets, seed)
     ctx = RankContext(run.path, items, baskets, "test", seed, ecfg, cfg)
     queries = ctx.queries()
     if len(queries) == 0:
@@ -249,6 +252,9 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
         protocol={"task": "leave-one-out basket completion (headline); item-to-basket as a second task",
                   "split": "test", "queries": len(queries), "item_to_basket_queries": len(i2b),
                   "hidden_item": f"one per basket, drawn with seed {seed}",
+                  "test_baskets": (f"all {tested:,}" if tested <= (ecfg.max_test_baskets or tested) else
+                                   f"a uniform sample of {ecfg.max_test_baskets:,} of {tested:,} (seed {seed}, "
+                                   "evaluate.max_test_baskets)"),
                   "evidence_window": "train + valid baskets (everything before the test cut)",
                   "tuning": f"validation split, metric {ecfg.tune_metric}",
                   "ties": "broken by evidence popularity, then item index",

@@ -36,6 +36,11 @@ class EvaluateConfig(StrictModel):
     hybrid_evidence: Literal["ease", "cooccurrence"] = "ease"
     hybrid_model: str = "auto"
     chunk_size: int = Field(default=512, ge=1)
+    # Test baskets evaluated: at most this many, a seeded uniform sample (stated in the report's protocol).
+    # Every ranker scores each query against the whole catalogue, so compare costs baskets x items x rankers;
+    # 25,000 keeps the shared data and its x4 replication whole (5.2k / 20.7k queries) and bounds the
+    # bootstrap interval of HR@10 near +-0.006. None: every test basket.
+    max_test_baskets: int | None = Field(default=25_000, ge=100)
     # The text ranker holds every cosine (n x n float32) up to this many items; above, it scores from
     # each item's `text_neighbours` nearest items (an HNSW index at size, text.neighbours).
     text_exact_max_items: int = Field(default=10_000, ge=1)

@@ -63,6 +63,17 @@ def ordered(baskets: pl.DataFrame) -> pl.DataFrame:
     return baskets.sort(keys, nulls_last=True)
 
 
+def sample_split(baskets: pl.DataFrame, split: str, limit: int | None, seed: int) -> pl.DataFrame:
+    """The baskets with `split` cut to `limit` baskets, a seeded uniform sample (all of them when fewer).
+    Scoring every query against the catalogue costs baskets x items: at size, a sample of the evaluated
+    split bounds it while the other splits (the evidence) stay whole."""
+    chosen = pl.col("split") == split
+    part = baskets.filter(chosen)
+    if limit is None or part.height <= limit:
+        return baskets
+    return pl.concat([baskets.filter(~chosen), ordered(part).sample(limit, seed=seed)])
+
+
 def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> Queries:
     """Queries from every `split` basket with >= 2 catalogue items; the hidden item is drawn with `seed`."""
     chosen = ordered(baskets.filter(pl.col("split") == split))

@@ -11,7 +11,8 @@ import polars as pl
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.leakage import baskets_fingerprint
-from graphassoc.evaluate.protocol import Queries, basket_indices, basket_matrix, concat_queries, leave_one_out, ordered
+from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, concat_queries, leave_one_out, ordered,
+                                          sample_split)
 from graphassoc.runs import Run
 from graphassoc.text.encoder import item_texts
 
@@ -52,7 +53,7 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     cut = int(round(train.height * (1 - cfg.train.supervise_fraction)))
     context, later = train[:cut], train[cut:]
     vseed = cfg.train.validation_seed if cfg.train.validation_seed is not None else seed
-    baskets = validation_sample(baskets, cfg.train.validation_baskets, vseed)
+    baskets = sample_split(baskets, "valid", cfg.train.validation_baskets, vseed)
     valid = leave_one_out(baskets, index, "valid", vseed)
     if len(valid) == 0:
         raise UsageError("the run has no validation baskets with >= 2 items, needed for early stopping; "
@@ -63,15 +64,6 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
                 concat_queries([valid, *(leave_one_out(baskets, index, "valid", vseed + d)
                                          for d in range(1, cfg.train.calibration_draws))]),
                 baskets_fingerprint(train["basket_id"].to_list()))
-
-
-def validation_sample(baskets: pl.DataFrame, limit: int | None, seed: int) -> pl.DataFrame:
-    """The baskets with the valid split cut to `limit` baskets (a seeded uniform sample; all when fewer)."""
-    is_valid = pl.col("split") == "valid"
-    valid = baskets.filter(is_valid)
-    if limit is None or valid.height <= limit:
-        return baskets
-    return pl.concat([baskets.filter(~is_valid), ordered(valid).sample(limit, seed=seed)])
 
 
 def examples(baskets: list[np.ndarray], per_basket: int, rng: np.random.Generator) -> list[tuple[int, int]]:

@@ -139,3 +139,21 @@ def test_item_to_basket_ranks_do_not_depend_on_the_block_size():
         row[0] = -np.inf
         expect = [1 + (row > row[j]).sum() + ((row == row[j]) & (pos < pos[j])).sum() for j in t]
         assert got[i].tolist() == expect
+
+
+def test_sample_split_cuts_only_that_split_to_a_seeded_subset() -> None:
+    import polars as pl
+
+    from graphassoc.evaluate.protocol import sample_split
+
+    splits = ["train"] * 30 + ["valid"] * 5 + ["test"] * 40
+    baskets = pl.DataFrame({"basket_id": [f"b{i}" for i in range(75)], "split": splits,
+                            "items": [["a", "b"]] * 75})
+    cut = sample_split(baskets, "test", 10, seed=3)
+    assert cut.filter(pl.col("split") == "test").height == 10
+    assert cut.filter(pl.col("split") != "test").sort("basket_id").equals(
+        baskets.filter(pl.col("split") != "test").sort("basket_id"))
+    assert set(cut["basket_id"]) <= set(baskets["basket_id"])
+    assert cut.equals(sample_split(baskets, "test", 10, seed=3))
+    assert not cut.equals(sample_split(baskets, "test", 10, seed=4))
+    assert sample_split(baskets, "test", 40, seed=3) is baskets and sample_split(baskets, "test", None, 3) is baskets
