@@ -53,16 +53,18 @@ def measure(path: Path, mode: str, draws: int) -> dict:
     popularity = history_popularity(history)
     pos = tiebreak_positions(popularity)
     model = load_model(path, mode)
-    hr, never, n_never = [], [], 0
+    hr, never, warm, n_never = [], [], [], 0
     for draw in range(draws):
         q = block0_queries(run, index, draw)
         m = per_query(evaluate(model.score_baskets, q, pos).ranks)
         new = popularity[q.target] == 0
         hr.append(float(m["hr@10"].mean()))
         never.append(float(m["hr@10"][new].mean()) if new.any() else float("nan"))
+        warm.append(float(m["hr@10"][~new].mean()))
         n_never = int(new.sum())
     return {"run": str(path), "items": items.height, "queries": len(q), "never_seen_queries": n_never,
             "hr@10": round(float(np.mean(hr)), 4), "hr@10_never_seen": round(float(np.nanmean(never)), 4),
+            "hr@10_with_history": round(float(np.mean(warm)), 4),
             "hr@10_per_draw": [round(v, 4) for v in hr]}
 
 
@@ -78,12 +80,14 @@ def main() -> None:
         label, path = spec.split("=", 1)
         results[label] = measure(Path(path), args.mode, args.draws)
     ref = next(iter(results.values()))
-    print(f"{'size':<6} {'items':>7} {'queries':>8} {'HR@10':>7} {'diff':>7} {'never-seen':>11} {'diff':>7}")
+    print(f"{'size':<6} {'items':>7} {'queries':>8} {'HR@10':>7} {'diff':>7} {'with history':>13} {'diff':>7} "
+          f"{'never-seen':>11} {'diff':>7}")
     for label, r in results.items():
-        r["diff_hr@10"] = round(r["hr@10"] - ref["hr@10"], 4)
-        r["diff_never_seen"] = round(r["hr@10_never_seen"] - ref["hr@10_never_seen"], 4)
+        for key in ("hr@10", "hr@10_with_history", "hr@10_never_seen"):
+            r[f"diff_{key}"] = round(r[key] - ref[key], 4)
         print(f"{label:<6} {r['items']:>7,} {r['queries']:>8,} {r['hr@10']:>7.4f} {r['diff_hr@10']:>+7.4f} "
-              f"{r['hr@10_never_seen']:>11.4f} {r['diff_never_seen']:>+7.4f}")
+              f"{r['hr@10_with_history']:>13.4f} {r['diff_hr@10_with_history']:>+7.4f} "
+              f"{r['hr@10_never_seen']:>11.4f} {r['diff_hr@10_never_seen']:>+7.4f}")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

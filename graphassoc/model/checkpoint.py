@@ -67,7 +67,7 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-FORMAT = 4  # bump when the saved layout changes incompatibly (3: score terms as named submodules; 4: anchor term)
+FORMAT = 3  # bump when the saved layout changes incompatibly (3: score terms as named submodules)
 
 
 def rank_key(metrics: dict[str, Any]) -> tuple[bool, float]:

@@ -42,9 +42,6 @@ class TrainConfig(StrictModel):
     min_count: int = Field(default=2, ge=1)
     # Items without co-purchase edges (new products) get their `text_neighbours` nearest items by text as context.
     text_neighbours: int = Field(default=5, ge=0)
-    # A new product also scores what EASE gives its text neighbours for the basket (model/terms.py AnchorTerm):
-    # co-purchase evidence borrowed from the known products it resembles, not text similarity to the basket alone.
-    anchor_term: bool = True
 
     # Supervision must be disjoint from the evidence the model reads (EASE gram matrix, graph edges):
     # the latest `supervise_fraction` of train baskets (by time) are the targets, the earlier ones the evidence,

@@ -46,9 +46,6 @@ class Evidence:
     # new_index order): the max-similarity term as table lookups. None when n x n_new exceeds
     # TEXT_TABLE_ENTRIES: the term is then computed per batch (terms.max_similarity).
     new_sim: torch.Tensor | None = None
-    # A[a, j] = mean of B[a, n] over new item j's text-nearest items n with history (B @ M): the EASE score a
-    # basket gives a new item's nearest known items (model/terms.py AnchorTerm). None without text or EASE.
-    anchor: "EaseWeights | None" = None
 
     @property
     def n_items(self) -> int:
@@ -56,9 +53,8 @@ class Evidence:
 
     def to(self, device: torch.device) -> "Evidence":
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        weights = lambda w: None if w is None else w.to(device)  # noqa: E731
-        return Evidence(weights(self.ease), self.edge_index.to(device), self.log_pop.to(device), self.seen.to(device),
-                        move(self.text), move(self.new_sim), weights(self.anchor))
+        return Evidence(None if self.ease is None else self.ease.to(device), self.edge_index.to(device),
+                        self.log_pop.to(device), self.seen.to(device), move(self.text), move(self.new_sim))
 
     def new_position(self) -> torch.Tensor:
         """(n,) each new item's column in new_sim, -1 for items with history."""
@@ -185,36 +181,16 @@ def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig, 
     edges = copurchase_edges(x, cfg.neighbours, cfg.min_count)
     connected = np.zeros(x.shape[1], dtype=bool)
     connected[edges[0]] = True
-    text_edges = np.zeros((2, 0), dtype=np.int64)
     if text is not None:
-        text_edges = text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours, neighbours)
-        edges = np.concatenate([edges, text_edges], axis=1)
-    b = fit_ease_weights(x, cfg.ease_lambda, ease) if cfg.use_ease else None
+        edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours, neighbours)], axis=1)
     return Evidence(
-        ease=b,
+        ease=fit_ease_weights(x, cfg.ease_lambda, ease) if cfg.use_ease else None,
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),
         text=torch.from_numpy(np.ascontiguousarray(text, dtype=np.float32)) if text is not None else None,
         new_sim=new_similarity_table(text, pop == 0) if text is not None else None,
-        anchor=anchor_weights(b, text_edges, pop == 0) if b is not None and cfg.anchor_term else None,
     )
-
-
-def anchor_weights(b: EaseWeights, text_edges: np.ndarray, new: np.ndarray) -> EaseWeights:
-    """B @ M, M[n, j] = 1 / (j's anchors) for each text-neighbour edge n -> j into a new item j.
-
-    Sparse B (at size) keeps A sparse: a column of A holds the union of its anchors' B columns
-    (~ease.neighbours entries each). Dense B (small catalogues) gives a dense A of the same size."""
-    n = len(new)
-    src, dst = text_edges
-    keep = new[dst]
-    src, dst = src[keep], dst[keep]
-    per_item = np.bincount(dst, minlength=n).astype(np.float32)
-    m = sp.csr_matrix((1.0 / per_item[dst], (src, dst)), shape=(n, n), dtype=np.float32)
-    if b.dense is not None:
-        return EaseWeights(np.asarray((m.T @ b.dense.cpu().numpy().T).T, dtype=np.float32))
-    return EaseWeights((b.sparse @ m).tocsr())
 
 
 def new_similarity_table(text: np.ndarray, new: np.ndarray) -> torch.Tensor | None:

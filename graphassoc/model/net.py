@@ -6,7 +6,6 @@ score(q, j) = alpha * c_j * |q|^-1/2 sum_{i in q} B_ij       (item-item, linear 
             + w_pop * log(1 + pop_j) + w_new * [pop_j == 0]    (popularity and newness of j in the evidence)
             + w_frac * frac_new(q) * [pop_j == 0]               (a basket of new products completes with new ones)
             + w_nn * [pop_j == 0] * max_{i in q, pop_i == 0} cos(t_i, t_j)   (same new collection)
-            + beta * [pop_j == 0] * |q|^-1/2 sum_{i in q} mean_{a in N(j)} B_ia  (EASE of j's text neighbours)
 
 c_j = 1 + g * tau / (pop_j + tau) lifts items with a short history: EASE's shrinkage (lambda) pulls
 their weights down more than the head's. On the UCI split, g = 2, tau = 100 lifted EASE's HR@10 on
@@ -40,7 +39,7 @@ from torch import nn
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence
 from graphassoc.model.gnn import GNNS, SPARSE_GNNS
-from graphassoc.model.terms import AnchorTerm, EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity, pick
+from graphassoc.model.terms import EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity, pick
 
 
 class HybridNet(nn.Module):
@@ -55,7 +54,6 @@ class HybridNet(nn.Module):
         self.tower = TowerTerm(cfg.hidden, cfg.tower_items, cfg.tower_scale)
         self.dropout = nn.Dropout(cfg.dropout)
         self.ease = EaseTerm()
-        self.anchor = AnchorTerm()
         self.newness = NewnessTerm()
         self.bias = ItemBias(cfg.tower_items)
 
@@ -66,7 +64,7 @@ class HybridNet(nn.Module):
     def scalars(self) -> list[nn.Parameter]:
         """The blend scalars (alpha, gate, biases, scales): the optimiser gives them a larger rate, no decay."""
         return [self.ease.log_alpha, self.ease.log_short_history, self.bias.weights, self.tower.gate,
-                self.tower.log_scale, self.newness.log_max_scale, self.anchor.log_scale]
+                self.tower.log_scale, self.newness.log_max_scale]
 
     def item_vectors(self, text: torch.Tensor | None, ev: Evidence, adj: torch.Tensor | None = None) -> torch.Tensor:
         """(n, hidden) vectors of every catalogue item on the evidence graph (`adj`: ev.adjacency(), reusable)."""
@@ -102,8 +100,6 @@ class HybridNet(nn.Module):
             scores = self.tower(pooled, h, ev, cols) + self.new_item_terms(flat, offsets, ev, cols, frac_new, new)
         if ev.ease is not None:
             scores = scores + self.ease(flat, offsets, ev, cols)
-        if ev.anchor is not None:
-            scores = scores + self.anchor(flat, offsets, ev, cols)
         return scores + self.bias(ev, cols)
 
     def new_item_terms(self, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence, cols: torch.Tensor | None,

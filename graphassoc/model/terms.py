@@ -24,8 +24,6 @@ GATE_START = (0.0, -3.0)
 # Max text similarity to any query item separates new items far better than the mean-pooled tower
 # (UCI test, never-seen HR@10: 0.24 with it alone vs 0.02 with the tower at scale 5).
 MAX_SIMILARITY_START = 2.0
-# The anchor term starts at EASE's alpha: a new product borrowing its neighbours' EASE score is weighed like them.
-ANCHOR_SCALE_START = EASE_ALPHA_START
 # Bound on the (query items x scored columns) similarity block computed at once (float32 entries).
 SIMILARITY_BLOCK = 1 << 24
 
@@ -58,23 +56,6 @@ class EaseTerm(nn.Module):
         with torch.no_grad():  # B is fixed evidence: only alpha and c_j learn
             ease = ev.ease.basket_scores(flat, offsets, cols)
         return self.log_alpha.exp() * self.item_weight(ev, cols) * ease
-
-
-class AnchorTerm(nn.Module):
-    """beta * [pop_j == 0] * |q|^-1/2 sum_{i in q} mean_{a in N(j)} B_ia: a new product j scored by the EASE
-    scores its text-nearest products with history N(j) get from the basket (ev.anchor = B @ M). The
-    max-text-similarity term asks "does j look like an item of the basket?"; this one asks "do the
-    products j resembles go with the basket?": the co-purchase evidence of j's neighbours, which picks
-    the right collection among look-alike products of other ranges."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(math.log(ANCHOR_SCALE_START)))
-
-    def forward(self, flat: torch.Tensor, offsets: torch.Tensor, ev: Evidence, cols: torch.Tensor | None) -> torch.Tensor:
-        with torch.no_grad():
-            borrowed = ev.anchor.basket_scores(flat, offsets, cols)
-        return self.log_scale.exp() * borrowed * (~pick(ev.seen, cols)).to(borrowed.dtype)
 
 
 class TowerTerm(nn.Module):

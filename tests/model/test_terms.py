@@ -10,10 +10,9 @@ import torch
 from graphassoc.graph.ease import ease_weights
 from graphassoc.model import terms
 from graphassoc.model.config import TrainConfig
-from graphassoc.model.evidence import (EaseWeights, Evidence, anchor_weights, copurchase_edges, new_similarity_table,
-                                       text_neighbour_edges, top_partners)
+from graphassoc.model.evidence import EaseWeights, Evidence, copurchase_edges, new_similarity_table, top_partners
 from graphassoc.model.net import HybridNet, bag, mask_queries
-from graphassoc.model.terms import AnchorTerm, EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity
+from graphassoc.model.terms import EaseTerm, ItemBias, NewnessTerm, TowerTerm, max_similarity
 
 QUERIES = [np.array([0, 3]), np.array([5]), np.array([1, 2, 6, 7])]
 
@@ -27,26 +26,9 @@ def _evidence(seed: int = 0, n: int = 12, sparse_ease: bool = False, table: bool
     text /= np.linalg.norm(text, axis=1, keepdims=True)
     pop = x.sum(0)
     edges = copurchase_edges(sp.csr_matrix(x), 3, 1)
-    weights = EaseWeights(sp.csr_matrix(b) if sparse_ease else b)
-    anchors = anchor_weights(weights, text_neighbour_edges(text, pop == 0, pop > 0, 2), pop == 0)
-    return Evidence(weights, torch.from_numpy(edges), torch.from_numpy(np.log1p(pop)), torch.from_numpy(pop > 0),
-                    torch.from_numpy(text), new_similarity_table(text, pop == 0) if table else None, anchors)
-
-
-@pytest.mark.parametrize("sparse_ease", [False, True])
-def test_anchor_term_is_beta_times_the_basket_ease_score_of_each_new_items_two_nearest_known_items(sparse_ease: bool) -> None:
-    ev = _evidence(sparse_ease=sparse_ease)
-    b, t, seen = _evidence().ease.dense.numpy(), ev.text.numpy(), ev.seen.numpy()
-    flat, offsets = bag(QUERIES, torch.device("cpu"))
-    got = AnchorTerm()(flat, offsets, ev, None).detach().numpy()
-    want = np.zeros_like(got)
-    known = np.flatnonzero(seen)
-    for j in np.flatnonzero(~seen):  # brute force: the 2 known items nearest j by cosine, their mean EASE score
-        near = known[np.argsort(-(t[known] @ t[j]), kind="stable")[:2]]
-        for r, q in enumerate(QUERIES):
-            want[r, j] = 10.0 * b[np.ix_(q, near)].sum(0).mean() / np.sqrt(len(q))
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert np.abs(want[:, ~seen]).sum() > 0  # the case holds signal: new items with known neighbours in the baskets
+    return Evidence(EaseWeights(sp.csr_matrix(b) if sparse_ease else b), torch.from_numpy(edges),
+                    torch.from_numpy(np.log1p(pop)), torch.from_numpy(pop > 0), torch.from_numpy(text),
+                    new_similarity_table(text, pop == 0) if table else None)
 
 
 def test_ease_term_is_alpha_times_short_history_weight_times_normalised_basket_sum() -> None:
