@@ -32,10 +32,13 @@ def train_command(
 ) -> None:
     """Train the hybrid text+GNN model; rerun the same command after an interruption to resume."""
     cfg = _config(run_dir, config, set_, mode)  # bad input fails here, before torch is imported
+    from graphassoc.model.distributed import process_group
     from graphassoc.model.training import train
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    # Under torchrun: one process per rank (model/distributed.py); rank 0 alone reports.
+    with process_group(cfg.train.device) as dist, \
+            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                     TimeElapsedColumn(), console=console, transient=True, disable=not dist.is_main) as bar:
         task = bar.add_task("starting", total=None, info="")
 
         def on_step(ev: dict[str, Any]) -> None:
@@ -47,7 +50,10 @@ def train_command(
                 bar.update(task, description=f"epoch {ev['epoch']}/{ev['epochs']}", completed=ev["step"],
                            total=ev["steps"], info=f"loss {ev['loss']:.3f}{best}")
 
-        result = train(run_dir, cfg, progress=lambda msg: console.log(escape(msg)), overwrite=overwrite, on_step=on_step)
+        log = (lambda msg: console.log(escape(msg))) if dist.is_main else (lambda _m: None)
+        result = train(run_dir, cfg, progress=log, overwrite=overwrite, on_step=on_step if dist.is_main else None)
+    if not dist.is_main:
+        return
     table = Table(title=f"model {result.name} ({result.mode}, {result.device})", title_justify="left")
     table.add_column("epoch", justify="right")
     table.add_column("loss", justify="right")

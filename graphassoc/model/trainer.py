@@ -22,6 +22,7 @@ from graphassoc.config import Config
 from graphassoc.evaluate.protocol import history_popularity, tiebreak_positions
 from graphassoc.model import checkpoint as ck
 from graphassoc.model.data import Data, examples
+from graphassoc.model.distributed import Distributed
 from graphassoc.model.evidence import build_evidence
 from graphassoc.model.finetune import autocast, trainable_layers
 from graphassoc.model.net import HybridNet, bag, mask_queries
@@ -52,23 +53,26 @@ class Trainer:
         self.start = time.perf_counter()
         self.loop = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "history": [], "epoch_losses": []}
         self.stopper = Stopper(self.t.patience)
+        self.dist = Distributed.from_env()  # torchrun: this process's rank (model/distributed.py); else a no-op
 
     def fit(self) -> TrainResult:
         self.prepare_text()
         self.build_evidence()
         self.build_optimiser()
         self.resume()
+        self.dist.start(self.net, self.groups, self.loop)
         while self.loop["epoch"] < self.t.epochs and not self.stopper.should_stop:
             self.run_epoch()
-            metrics = self.validate()
+            metrics = self.dist.on_main(self.validate)
             self.checkpoint_epoch(metrics)
         return self.finish()
 
     # --- steps -------------------------------------------------------------------------------------
     def prepare_text(self) -> None:
-        self.feats, self.encoder, self.contrastive_losses = prepare_text(
-            self.run, self.cfg, self.data, self.work, self.device, self.seed, self.saved is not None,
-            self.progress, self.on_step)
+        with self.dist.main_first():
+            self.feats, self.encoder, self.contrastive_losses = prepare_text(
+                self.run, self.cfg, self.data, self.work, self.device, self.seed, self.saved is not None,
+                self.progress, self.on_step)
         # The fine-tuned encoder is saved with the model (two-stage, joint); its weights resume with joint.
         self.saved_encoder = self.encoder if self.t.mode in ("two-stage", "joint") else None
 
@@ -84,7 +88,7 @@ class Trainer:
         if use_sampled_softmax(self.t, self.data.n_items):
             self.batch_size = self.t.sampled_batch_size
             self.sampler = CandidateSampler(self.data.target_counts(), np.expm1(self.ev_fit.log_pop.cpu().numpy()),
-                                            self.t.negatives, self.batch_size)
+                                            self.t.negatives, self.dist.local_batch_size(self.batch_size))
         how = f"sampled ({self.t.negatives} negatives + in-batch, batch {self.batch_size})" if self.sampler else "full"
         self.progress(f"softmax: {how} over {self.data.n_items:,} items")
 
@@ -132,6 +136,7 @@ class Trainer:
             batch = batches[step * self.batch_size:(step + 1) * self.batch_size]
             if not batch:
                 break
+            batch = self.dist.shard(batch)
             loss = self.train_step(batch, rng, np.random.default_rng([self.seed, epoch, step]))
             loop["epoch_losses"].append(loss)
             loop["global_step"] += 1
@@ -167,6 +172,7 @@ class Trainer:
         loss = F.cross_entropy(mask_queries(logits, flat, offsets, cols), labels)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        loss = self.dist.average_gradients(self.groups, loss)
         torch.nn.utils.clip_grad_norm_([p for g in self.groups for p in g["params"]], self.t.grad_clip)
         self.opt.step()
         self.sched.step()
@@ -190,16 +196,19 @@ class Trainer:
         """model-last always, model-best when the stopper says so, then the resumable checkpoint."""
         epoch = self.loop["epoch"] + 1
         last = self.work / "model-last"
-        save_model(last, self.net, self.feats.cache, self.saved_encoder,
-                   model_meta(self.cfg, self.data, self.name, self.seed, self.feats.cache, self.encoder, epoch, metrics))
-        self.calibration.save(last)
-        if self.stopper.report(epoch, metrics):
+        if self.dist.is_main:
+            save_model(last, self.net, self.feats.cache, self.saved_encoder,
+                       model_meta(self.cfg, self.data, self.name, self.seed, self.feats.cache, self.encoder, epoch, metrics))
+            self.calibration.save(last)
+        if self.stopper.report(epoch, metrics) and self.dist.is_main:
             shutil.rmtree(self.work / "model-best", ignore_errors=True)
             shutil.copytree(last, self.work / "model-best")
         self.loop["epoch"], self.loop["step_in_epoch"], self.loop["epoch_losses"] = epoch, 0, []
         self.save_checkpoint()
 
     def save_checkpoint(self) -> None:
+        if not self.dist.is_main:
+            return
         state = {**self.loop, **self.stopper.state(), "fingerprint": self.fingerprint}
         ck.save_training(self.work / "checkpoint", self.net, self.opt, self.sched, state,
                          self.encoder.model if self.feats.live else None)
@@ -212,6 +221,8 @@ class Trainer:
                               "contrastive_loss_last": round(float(np.mean(losses[-20:])), 4) if losses else None,
                               "stopped_early": self.stopper.should_stop,
                               "softmax": "sampled" if self.sampler is not None else "full"}, self.out)
+        if not self.dist.is_main:
+            return result
         result.save(self.work)
         shutil.rmtree(self.work / "checkpoint", ignore_errors=True)
         shutil.rmtree(self.work / "encoder", ignore_errors=True)  # model-best/encoder holds the fine-tuned weights

@@ -20,6 +20,7 @@ from graphassoc.errors import UsageError
 from graphassoc.model import checkpoint as ck
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.data import Data, load_data
+from graphassoc.model.distributed import is_main_process
 from graphassoc.model.results import TrainResult
 from graphassoc.model.trainer import Progress, StepHook, Trainer
 from graphassoc.runs import Run, peak_rss_mb, seed_everything, update_meta, write_parquet
@@ -96,7 +97,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
     saved = _saved_state(work, fp)
     work.mkdir(parents=True, exist_ok=True)
     result = Trainer(run, cfg, data, work, out, seed, device, fp, saved, progress, on_step).fit()
-    if deploy:
+    if deploy and is_main_process():  # under torchrun, rank 0 alone writes
         progress("scoring related items for RUN/model/related.parquet")
         from graphassoc.model.load import load_model
 

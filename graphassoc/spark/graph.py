@@ -2,7 +2,9 @@
 
 Spark counts, for every pair of items bought together in >= min_count train baskets, those
 baskets (a self-join of the exploded baskets on basket id, i < j: the sum of k^2 over baskets,
-as x.T @ x costs on one machine). Only the kept pairs reach the driver.
+as x.T @ x costs on one machine). With graph.top_k, Spark also keeps only each item's k heaviest
+edges (a window over both ends, graphassoc.graph.copurchase.top_k_edges's order). Only the kept
+pairs reach the driver.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame,
-                min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, count) of the node pairs i < j bought together in >= min_count train baskets, row-major.
+def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame, min_count: int,
+                top_k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, count) of the node pairs i < j bought together in >= min_count train baskets, row-major
+    (with top_k, only those among the k heaviest edges of either end).
 
     `train` holds basket_id, items; node i is row i of `items`; items outside it are ignored.
     """
@@ -36,9 +39,24 @@ def pair_counts(spark: "SparkSession", train: "DataFrame", items: pl.DataFrame,
     pairs = (a.join(b, (F.col("a.basket_id") == F.col("b.basket_id")) & (F.col("a.idx") < F.col("b.idx")))
              .groupBy(F.col("a.idx").alias("i"), F.col("b.idx").alias("j")).count()
              .filter(F.col("count") >= min_count))
+    if top_k is not None:
+        pairs = top_k_pairs(pairs, top_k)
     kept = to_polars(pairs).sort("i", "j")  # row-major, the order of sp.triu(...).tocoo()
     return (kept["i"].to_numpy().astype(np.int32), kept["j"].to_numpy().astype(np.int32),
             kept["count"].to_numpy().astype(np.int64))
+
+
+def top_k_pairs(pairs: "DataFrame", k: int) -> "DataFrame":
+    """The pairs (i, j, count) among the k heaviest edges of i or of j: each edge ranked at both ends by
+    count, heaviest first, then by the other end's index (top_k_edges's order, so ties break alike)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    ends = pairs.select(F.col("i").alias("end"), F.col("j").alias("other"), "i", "j", "count").unionByName(
+        pairs.select(F.col("j").alias("end"), F.col("i").alias("other"), "i", "j", "count"))
+    by_weight = Window.partitionBy("end").orderBy(F.desc("count"), F.asc("other"))
+    return (ends.withColumn("rank", F.row_number().over(by_weight)).filter(F.col("rank") <= k)
+            .select("i", "j", "count").distinct())
 
 
 def copurchase_graph(spark: "SparkSession", items: pl.DataFrame, train: "DataFrame", n_baskets: int,
@@ -48,6 +66,6 @@ def copurchase_graph(spark: "SparkSession", items: pl.DataFrame, train: "DataFra
     `items` carries popularity (graphassoc.data.baskets.with_popularity): the number of train
     baskets holding each item, the diagonal of the single-machine co-occurrence matrix.
     """
-    i, j, c = pair_counts(spark, train, items, cfg.min_count)
+    i, j, c = pair_counts(spark, train, items, cfg.min_count, cfg.top_k)
     item_count = items["popularity"].to_numpy().astype(np.int64)
     return graph_from_pairs(items, i, j, c, item_count, n_baskets)
