@@ -10,6 +10,8 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluate"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hybrid_reference import hybrid_grid, max_cosine, zscore  # noqa: E402
 from tiny_run import build_tiny_run  # noqa: E402
 
 from graphassoc.errors import UsageError  # noqa: E402
@@ -221,8 +223,9 @@ def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(
     assert hybrid.notes["model"] == "text" and hybrid.notes["evidence"] == "ease"
     # The chosen (tau, beta) is the best of the grid on the validation queries, recomputed by brute
     # force here: evidence = EASE on train, model side = max cosine, full sort with the tie-break.
-    valid = ctx.validation()
-    grid = _hybrid_grid_by_hand(valid, EaseRanker().fit(valid), ctx.cache["text:embeddings"])
+    valid, emb = ctx.validation(), ctx.cache["text:embeddings"]
+    q = valid.queries()
+    grid = hybrid_grid(valid.popularity, q.query, q.target, EaseRanker().fit(valid).score(q.query), max_cosine(emb, q.query))
     best = max(grid.values())
     assert hybrid.notes["valid_hr@10"] == pytest.approx(best, abs=1e-4)
     assert grid[(hybrid.tau, hybrid.beta)] == pytest.approx(best, abs=1e-12)
@@ -230,7 +233,7 @@ def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(
     new = ctx.popularity == 0
     assert new.any() and not new.all()
     queries = some_queries(ctx)
-    z_text = _z(np.stack([(ctx.cache["text:embeddings"][q] @ ctx.cache["text:embeddings"].T).max(axis=0) for q in queries]))
+    z_text = zscore(max_cosine(emb, queries))
     np.testing.assert_allclose(hybrid.score(queries)[:, new], hybrid.beta * z_text[:, new], atol=1e-4)
     # The gate does not move when the test baskets change.
     run = Run(tiny_run)
@@ -240,37 +243,6 @@ def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(
                         cache={"text:embeddings": ctx.cache["text:embeddings"]})
     again = HybridRanker(TextRanker).fit(other)
     assert (again.tau, again.beta) == (hybrid.tau, hybrid.beta)
-
-
-def _z(scores: np.ndarray) -> np.ndarray:
-    return (scores - scores.mean(axis=1, keepdims=True)) / np.maximum(scores.std(axis=1, keepdims=True), 1e-9)
-
-
-def _hybrid_grid_by_hand(valid: RankContext, ease: EaseRanker, emb: np.ndarray) -> dict[tuple[float, float], float]:
-    """Validation HR@10 of every (tau, beta) of the hybrid's grid: alpha_j = pop_j / (pop_j + tau),
-    score = alpha * z(ease) + (1 - alpha) * beta * z(text), query items last, ties by popularity then index."""
-    from graphassoc.rankers.hybrid import HYBRID_BETAS, HYBRID_TAUS
-
-    queries = valid.queries()
-    pop = valid.popularity.astype(np.float32)  # float32 throughout, as the ranker computes
-    z_e = _z(ease.score(queries.query))
-    z_m = _z(np.stack([(emb[q] @ emb.T).max(axis=0) for q in queries.query]))
-    tie = np.lexsort((np.arange(len(pop)), -pop))  # the tie-break order: popularity desc, then index
-    out = {}
-    for tau in HYBRID_TAUS:
-        if tau == 0:
-            alpha = (pop > 0).astype(np.float32)
-        else:
-            alpha = np.zeros_like(pop) if tau == float("inf") else pop / (pop + np.float32(tau))
-        for beta in HYBRID_BETAS:
-            hits = 0
-            for row, (query, target) in enumerate(zip(queries.query, queries.target)):
-                mixed = alpha * z_e[row] + (1 - alpha) * beta * z_m[row]
-                mixed[query] = -np.inf
-                order = tie[np.argsort(-mixed[tie], kind="stable")]
-                hits += int(target in order[:10])
-            out[(tau, beta)] = hits / len(queries)
-    return out
 
 
 def _with_config(ctx: RankContext, **sections) -> RankContext:
