@@ -72,12 +72,12 @@ def fit_one(run_dir: Path, method: str) -> dict:
 
     from graphassoc.graph.ease import fit_ease_gram, gram, neighbourhoods, sparse_ease_path
     from graphassoc.graph.ease_config import EaseConfig
-    from graphassoc.recommend.context import RankContext
+    from graphassoc.rankers.context import RankContext
     from graphassoc.runs import Run
 
     run = Run(run_dir)
     ctx = RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, run.config)
-    cfg, grid, out = EaseConfig(method=method), run.config.evaluate.ease_lambdas, {"method": method}
+    cfg, grid, out = EaseConfig(method=method), run.config.rankers.ease_lambdas, {"method": method}
     t = time.perf_counter()
     x = ctx.evidence
     out["evidence_s"], t = time.perf_counter() - t, time.perf_counter()

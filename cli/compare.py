@@ -19,11 +19,10 @@ def headline_table(result) -> Table:  # result: graphassoc.evaluate.compare.Comp
                         f"never-seen item); best baseline: {result.best_baseline}", title_justify="left")
     for col in ("ranker", "HR@10 [95% CI]", "NDCG@10", "MRR", "HR@10 never-seen", "coverage@10"):
         table.add_column(col, justify="left" if col == "ranker" else "right")
-    for name, m in result.metrics.items():
-        ci = m["overall"]["intervals"]["hr@10"]
-        ns = m["strata"].get("never_seen", {}).get("hr@10")
-        table.add_row(escape(name), f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]", f"{m['overall']['ndcg@10']:.3f}",
-                      f"{m['overall']['mrr']:.3f}", "-" if ns is None or ns != ns else f"{ns:.3f}", f"{m['coverage@10']:.3f}")
+    for row in result.headline():
+        ci, ns = row["intervals"]["hr@10"], row["hr@10 never-seen"]
+        table.add_row(escape(row["ranker"]), f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]", f"{row['ndcg@10']:.3f}",
+                      f"{row['mrr']:.3f}", "-" if ns is None or ns != ns else f"{ns:.3f}", f"{row['coverage@10']:.3f}")
     return table
 
 

@@ -41,27 +41,12 @@ def result_table(result) -> Table:  # result: graphassoc.recommend.service.Recom
     return table
 
 
-@app.command("recommend", context_settings={"allow_interspersed_args": True})
-@friendly_errors
-def recommend_command(
-    run_dir: Path = typer.Argument(..., help="Run directory written by `graphassoc build-graph`."),
-    more_ids: Optional[list[str]] = typer.Argument(None, metavar="[ID ...]", help="More basket item ids (after --basket)."),
-    item: Optional[str] = typer.Option(None, "--item", help="Items bought with this item id."),
-    basket: Optional[list[str]] = typer.Option(None, "--basket", help="Complete a basket: --basket ID ID ... (or repeat --basket)."),
-    text: Optional[str] = typer.Option(None, "--text", help="Free text: a product description or a search query."),
-    batch: Optional[Path] = typer.Option(None, "--batch", help='JSONL file, one {"id": ..., "basket": \\[item_id, ...]} per line.'),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output JSONL of --batch (written atomically)."),
-    k: int = typer.Option(10, "-k", "--k", min=1, help="How many items to recommend per query."),
-    user: Optional[str] = typer.Option(None, "--user", "-u", help="Personal: this customer's history plus the basket (--basket optional)."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", help="Ranker (`graphassoc ls rankers`); default: hybrid with a model, else ease."),
-    as_json: bool = typer.Option(False, "--json", help="Machine output (JSON) on stdout."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
-) -> None:
-    """Recommend items for an item, a basket, a free text, or a JSONL batch of baskets, with evidence."""
-    from graphassoc.recommend.service import Recommender, write_batch
+def _check_options(run_dir: Path, basket: Optional[list[str]], basket_ids: list[str], more_ids: Optional[list[str]],
+                   item: Optional[str], text: Optional[str], batch: Optional[Path], out: Optional[Path],
+                   user: Optional[str], overwrite: bool) -> None:
+    """Every mistake in the options, each as one line, before the (slow) load of the run."""
     from graphassoc.runs import require_run
 
-    basket_ids = [i for value in (basket or []) + (more_ids or []) for i in value.replace(",", " ").split()]
     if more_ids and basket is None:
         raise UsageError(f"unexpected argument(s) {' '.join(more_ids)}; item ids go after --basket (or use --item ID)")
     modes = [name for name, given in [("--item", item is not None), ("--basket", basket is not None),
@@ -87,22 +72,50 @@ def recommend_command(
     if basket is not None and not basket_ids:
         raise UsageError("empty basket: give at least one item id after --basket, e.g. --basket 85123A 22423")
 
+
+def _run_batch(rec, batch: Path, out: Path, k: int, overwrite: bool, as_json: bool) -> None:  # rec: Recommender
+    from graphassoc.recommend.service import write_batch
+
+    def report(line: int, message: str) -> None:
+        console.print(f"[yellow]line {line}:[/] {escape(message)}", soft_wrap=True)
+
+    summary = write_batch(rec, batch, out, k, overwrite=overwrite, on_error=report)
+    console.print(f"[green]done[/] {summary.answered:,} of {summary.queries:,} queries answered by {rec.method} "
+                  f"in {summary.seconds:.1f}s ({summary.per_second:,.0f}/s), {len(summary.errors)} with errors -> {escape(str(out))}")
+    if as_json:
+        sys.stdout.write(json.dumps({"out": str(out), "method": rec.method, "queries": summary.queries,
+                                     "answered": summary.answered, "errors": len(summary.errors),
+                                     "seconds": round(summary.seconds, 3)}) + "\n")
+
+
+@app.command("recommend", context_settings={"allow_interspersed_args": True})
+@friendly_errors
+def recommend_command(
+    run_dir: Path = typer.Argument(..., help="Run directory written by `graphassoc build-graph`."),
+    more_ids: Optional[list[str]] = typer.Argument(None, metavar="[ID ...]", help="More basket item ids (after --basket)."),
+    item: Optional[str] = typer.Option(None, "--item", help="Items bought with this item id."),
+    basket: Optional[list[str]] = typer.Option(None, "--basket", help="Complete a basket: --basket ID ID ... (or repeat --basket)."),
+    text: Optional[str] = typer.Option(None, "--text", help="Free text: a product description or a search query."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help='JSONL file, one {"id": ..., "basket": \\[item_id, ...]} per line.'),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output JSONL of --batch (written atomically)."),
+    k: int = typer.Option(10, "-k", "--k", min=1, help="How many items to recommend per query."),
+    user: Optional[str] = typer.Option(None, "--user", "-u", help="Personal: this customer's history plus the basket (--basket optional)."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", help="Ranker (`graphassoc ls rankers`); default: hybrid with a model, else ease."),
+    as_json: bool = typer.Option(False, "--json", help="Machine output (JSON) on stdout."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
+) -> None:
+    """Recommend items for an item, a basket, a free text, or a JSONL batch of baskets, with evidence."""
+    from graphassoc.recommend.service import Recommender
+
+    basket_ids = [i for value in (basket or []) + (more_ids or []) for i in value.replace(",", " ").split()]
+    _check_options(run_dir, basket, basket_ids, more_ids, item, text, batch, out, user, overwrite)
+
     with console.status(f"loading {escape(str(run_dir))} and fitting the ranker"):
         rec = Recommender.load(run_dir, method)
 
     if batch is not None:
         assert out is not None
-
-        def report(line: int, message: str) -> None:
-            console.print(f"[yellow]line {line}:[/] {escape(message)}", soft_wrap=True)
-
-        summary = write_batch(rec, batch, out, k, overwrite=overwrite, on_error=report)
-        console.print(f"[green]done[/] {summary.answered:,} of {summary.queries:,} queries answered by {rec.method} "
-                      f"in {summary.seconds:.1f}s ({summary.per_second:,.0f}/s), {len(summary.errors)} with errors -> {escape(str(out))}")
-        if as_json:
-            sys.stdout.write(json.dumps({"out": str(out), "method": rec.method, "queries": summary.queries,
-                                         "answered": summary.answered, "errors": len(summary.errors),
-                                         "seconds": round(summary.seconds, 3)}) + "\n")
+        _run_batch(rec, batch, out, k, overwrite, as_json)
         return
 
     if user is not None:

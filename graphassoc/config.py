@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from graphassoc.data.config import CleanConfig, DataConfig, SplitConfig, StrictModel
 from graphassoc.errors import UsageError
@@ -22,6 +22,7 @@ from graphassoc.serve.config import ServeConfig
 from graphassoc.drift.config import DriftConfig
 from graphassoc.text.config import TextConfig
 from graphassoc.users.config import UsersConfig
+from graphassoc.rankers.config import RankersConfig, upgrade_keys, upgrade_override
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -44,6 +45,13 @@ class Config(StrictModel):
     users: UsersConfig = Field(default_factory=UsersConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    rankers: RankersConfig = Field(default_factory=RankersConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        # A run directory written before the rankers' keys left `evaluate` still loads (silently).
+        return upgrade_keys(data, "") if isinstance(data, dict) else data
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
@@ -104,7 +112,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """Config from defaults <- base dict (e.g. a run's config.yaml) <- YAML file <- `--set` overrides."""
-    tree: dict[str, Any] = dict(base or {})
+    tree: dict[str, Any] = upgrade_keys(dict(base or {}), "")
     if path is not None:
         p = Path(path)
         if not p.is_file() and (CONFIG_DIR / f"{path}.yaml").is_file():
@@ -118,9 +126,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise UsageError(f"config file '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(loaded, dict):
             raise UsageError(f"config file '{p}' must hold a mapping of sections, e.g. 'mining: {{min_support: 0.01}}'")
-        tree = _merge(tree, loaded)
+        tree = _merge(tree, upgrade_keys(loaded, f"config file '{p}'"))
     for item in overrides or []:
         key, value = parse_override(item)
+        key = upgrade_override(key)
         _set_dotted(tree, key, value)
     try:
         return Config.model_validate(tree)

@@ -24,6 +24,10 @@ class Registry(Generic[T]):
         if not self._loaded:
             for module in self.modules:
                 importlib.import_module(module)
+            # The listing's order is the modules' order, whichever of them a caller imported first.
+            order = {module: i for i, module in enumerate(self.modules)}
+            ranked = sorted(self._entries.items(), key=lambda e: order.get(getattr(e[1][0], "__module__", ""), -1))
+            self._entries = dict(ranked)
             self._loaded = True
 
     def register(self, name: str, description: str = "") -> Callable[[T], T]:
@@ -59,7 +63,7 @@ REGISTRIES: dict[str, str] = {
     "engines": "graphassoc.mining.engines:ENGINES",
     "encoders": "graphassoc.text.encoder:ENCODERS",
     "gnns": "graphassoc.model.gnn:GNNS",
-    "rankers": "graphassoc.recommend.rankers:RANKERS",
+    "rankers": "graphassoc.rankers.base:RANKERS",
     "exporters": "graphassoc.export.registry:EXPORTERS",
 }
 

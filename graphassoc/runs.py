@@ -39,6 +39,11 @@ def draw_seed(seed: int | None) -> int:
     return int(seed) if seed is not None else random.SystemRandom().randrange(2**31 - 1)
 
 
+def first_seed(*seeds: int | None) -> int:
+    """The first seed that is set, else 0: a stage's own seed before the run's (e.g. evaluate.seed, seed)."""
+    return next((int(s) for s in seeds if s is not None), 0)
+
+
 def seed_everything(seed: int, with_torch: bool = True) -> None:
     """Seed random, numpy and (with_torch) torch; build-graph, which never uses torch, skips
     its import (seconds, and hundreds of MB)."""
@@ -218,6 +223,12 @@ def require_run(run_dir: Path, *needed: str) -> Path:
         raise UsageError(f"run directory '{run_dir}' lacks {', '.join(missing)}; "
                          f"rebuild it with `graphassoc build-graph -t TRANSACTIONS --out {run_dir} --overwrite`")
     return run_dir
+
+
+def trained_modes(run_dir: str | Path) -> list[str]:
+    """The models trained in a run: the subdirectories of RUN/model/ (frozen, two-stage, joint, no-text ...)."""
+    root = Path(run_dir) / "model"
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
 
 def read_meta(run_dir: Path) -> dict[str, Any]:

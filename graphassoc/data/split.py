@@ -23,6 +23,11 @@ def split_baskets(baskets: pl.DataFrame, cfg: SplitConfig, seed: int) -> pl.Data
         if not has_time:
             raise DataError("split.valid_start/test_start need timestamps, and the transactions have none; "
                             "use split.valid_fraction instead")
+        undated = baskets["timestamp"].null_count()
+        if undated:  # no date cannot be placed before or after a cut: as train it could leak test baskets
+            raise DataError(f"{undated:,} of {baskets.height:,} baskets have no timestamp, and split.valid_start/"
+                            "test_start cannot place them in time; drop the lines without a date from the input, "
+                            "or split by split.valid_fraction")
         far = datetime(9999, 1, 1)
         valid_at = datetime.combine(cfg.valid_start, datetime.min.time()) if cfg.valid_start else None
         test_at = datetime.combine(cfg.test_start, datetime.min.time()) if cfg.test_start else far

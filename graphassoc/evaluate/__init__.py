@@ -2,5 +2,5 @@
 
 Public: compare(run_dir, cfg, progress, overwrite) -> CompareResult (graphassoc.evaluate.compare),
 check_leakage (graphassoc.evaluate.leakage); the building blocks live in protocol.py and metrics.py.
-Rankers are in graphassoc.recommend.rankers (RANKERS registry).
+Rankers are in graphassoc.rankers (RANKERS registry), with their settings (RankersConfig).
 """

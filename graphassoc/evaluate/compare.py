@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import polars as pl
 
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
+from graphassoc.evaluate.config import EvaluateConfig
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import (MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket,
-                                          leave_one_out, sample_split, target_cooccurrence)
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import (RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, RulesRanker,
-                                          model_modes)
-from graphassoc.runs import Run, Timings, atomic_dir, update_meta, write_json
+from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, leave_one_out,
+                                          sample_split, target_cooccurrence
+from graphassoc.rankers.base import RANKERS, Ranker, RankerUnavailable
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.model import ModelRanker, text_modes
+from graphassoc.rankers.rules import RulesRanker
+from graphassoc.runs import Run, Timings, atomic_dir, first_seed, update_meta, write_json
 
 Progress = Callable[[str], None]
 HEADLINE = ("hr@10", "ndcg@10", "mrr")
@@ -60,12 +61,16 @@ class CompareResult:
     personal: dict[str, Any] = field(default_factory=dict)  # graphassoc/users/evaluate.py: history strata, audiences
 
     def headline(self) -> list[dict[str, Any]]:
-        """One row per ranker: the figures of the terminal table and the report's first table."""
+        """One row per ranker: the figures of the terminal table (cli/compare.py) and the report's first
+        table (report.py), each a point value with its bootstrap interval under "intervals"."""
         rows = []
         for name, m in self.metrics.items():
+            never_seen = m["strata"].get("never_seen", {})
             rows.append({"ranker": name, **{k: m["overall"][k] for k in HEADLINE},
-                         "hr@10 never-seen": m["strata"].get("never_seen", {}).get("hr@10"),
-                         "coverage@10": m["coverage@10"], "popularity_percentile@10": m["popularity_percentile@10"]})
+                         "hr@10 never-seen": never_seen.get("hr@10"),
+                         "coverage@10": m["coverage@10"], "popularity_percentile@10": m["popularity_percentile@10"],
+                         "intervals": {**{k: m["overall"]["intervals"][k] for k in HEADLINE},
+                                       "hr@10 never-seen": never_seen.get("intervals", {}).get("hr@10")}})
         return rows
 
     def to_json(self) -> dict[str, Any]:
@@ -102,7 +107,7 @@ def _expand(names: list[str], run_dir: Path) -> tuple[list[Ranker], dict[str, st
     for name in names:
         RANKERS.get(name)  # unknown names fail here, with the valid ones listed
         if name == "model":
-            modes = [m for m in model_modes(run_dir) if m != GnnNoTextRanker.mode]
+            modes = text_modes(run_dir)
             if not modes:
                 skipped["model"] = f"no trained model in {run_dir / 'model'}; run `graphassoc train {run_dir}` first"
             rankers.extend(ModelRanker(mode) for mode in modes)
@@ -187,6 +192,37 @@ def _model_side(runs: dict[str, RankerRun]) -> str | None:
     return next((n for n in ("hybrid", "text") if n in runs), None)
 
 
+def _run_rankers(rankers: list[Ranker], ctx: RankContext, queries: Queries, i2b: MultiQueries, extra_draws: list[Queries],
+                 timings: Timings, skipped: dict[str, str], progress: Progress) -> dict[str, RankerRun]:
+    """Each ranker fitted and evaluated in turn; one that cannot run here is noted in `skipped`."""
+    runs: dict[str, RankerRun] = {}
+    for ranker in rankers:
+        progress(f"{ranker.name}: fitting and ranking {len(queries):,} queries")
+        try:
+            with timings.stage(f"compare_{ranker.name}"):
+                runs[ranker.name] = _run_ranker(ranker, ctx, queries, i2b, extra_draws)
+        except RankerUnavailable as err:
+            skipped[ranker.name] = str(err)
+            progress(f"{ranker.name}: skipped ({err})")
+    return runs
+
+
+def _protocol(ecfg: EvaluateConfig, seed: int, n_queries: int, n_item_to_basket: int, tested: int) -> dict[str, Any]:
+    """What the report says about how the figures were measured (`tested`: test baskets before any sample)."""
+    sampled = ecfg.max_test_baskets is not None and tested > ecfg.max_test_baskets
+    return {"task": "leave-one-out basket completion (headline); item-to-basket as a second task",
+            "split": "test", "queries": n_queries, "item_to_basket_queries": n_item_to_basket,
+            "test_baskets": (f"a uniform sample of {ecfg.max_test_baskets:,} of {tested:,} (seed {seed}, "
+                             "evaluate.max_test_baskets)") if sampled else f"all {tested:,}",
+            "hidden_item": f"one per basket, drawn with seed {seed}",
+            "evidence_window": "train + valid baskets (everything before the test cut)",
+            "tuning": f"validation split, metric {ecfg.tune_metric}",
+            "ties": "broken by evidence popularity, then item index",
+            "strata": "cold / sparse / warm: evidence baskets holding the target together with at least "
+                      "one query item (0 / 1-5 / > 5); never_seen: target in no evidence basket",
+            "bootstrap": f"{ecfg.n_bootstrap} resamples of the queries, percentile 95% intervals, paired"}
+
+
 def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambda _m: None,
             overwrite: bool = False) -> CompareResult:
     """Fit every configured ranker, evaluate it on the test split, write RUN/compare/ atomically."""
@@ -196,7 +232,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     out_dir = run.path / "compare"
     if out_dir.exists() and not overwrite:
         raise UsageError(f"'{out_dir}' already exists; pass --overwrite to recompute it")
-    seed = ecfg.seed if ecfg.seed is not None else (cfg.seed if cfg.seed is not None else 0)
+    seed = first_seed(ecfg.seed, cfg.seed)
     timings = Timings()
     with timings.stage("compare_load"):
         baskets, items = run.baskets(), run.items()
@@ -216,15 +252,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     i2b = item_to_basket(baskets, ctx.item_index, "test", seed)
     extra_draws = [leave_one_out(baskets, ctx.item_index, "test", seed + d) for d in range(1, ecfg.draws)]
     rankers, skipped = _expand(ecfg.rankers, run.path)
-    runs: dict[str, RankerRun] = {}
-    for ranker in rankers:
-        progress(f"{ranker.name}: fitting and ranking {len(queries):,} queries")
-        try:
-            with timings.stage(f"compare_{ranker.name}"):
-                runs[ranker.name] = _run_ranker(ranker, ctx, queries, i2b, extra_draws)
-        except RankerUnavailable as err:
-            skipped[ranker.name] = str(err)
-            progress(f"{ranker.name}: skipped ({err})")
+    runs = _run_rankers(rankers, ctx, queries, i2b, extra_draws, timings, skipped, progress)
     if not runs:
         raise UsageError(f"no ranker could run: {'; '.join(f'{k}: {v}' for k, v in skipped.items())}")
     personal: dict[str, Any] = {}
@@ -249,19 +277,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
         popularity_buckets=_popularity_buckets(runs, target_pop),
         overlap=overlap(runs, "rules", model_side),
         examples=worked_examples(runs, "rules", model_side, ctx, queries, ecfg.examples),
-        protocol={"task": "leave-one-out basket completion (headline); item-to-basket as a second task",
-                  "split": "test", "queries": len(queries), "item_to_basket_queries": len(i2b),
-                  "hidden_item": f"one per basket, drawn with seed {seed}",
-                  "test_baskets": (f"all {tested:,}" if tested <= (ecfg.max_test_baskets or tested) else
-                                   f"a uniform sample of {ecfg.max_test_baskets:,} of {tested:,} (seed {seed}, "
-                                   "evaluate.max_test_baskets)"),
-                  "evidence_window": "train + valid baskets (everything before the test cut)",
-                  "tuning": f"validation split, metric {ecfg.tune_metric}",
-                  "ties": "broken by evidence popularity, then item index",
-                  "strata": "cold / sparse / warm: evidence baskets holding the target together with at least "
-                            "one query item (0 / 1-5 / > 5); never_seen: target in no evidence basket",
-                  "bootstrap": f"{ecfg.n_bootstrap} resamples of the queries, percentile 95% intervals, paired"},
-        timings=timings.stages, personal=personal)
+        protocol=_protocol(cfg.evaluate, seed, len(queries), len(i2b), tested), timings=timings.stages, personal=personal)
     progress("writing the report")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         result.save(tmp)

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from graphassoc.evaluate.protocol import Queries, exclude_query_items, rank_of_targets, top_k
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import RulesRanker
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.rules import RulesRanker
 
 
 def overlap(runs: dict[str, Any], rules: str, model: str | None) -> dict[str, Any]:

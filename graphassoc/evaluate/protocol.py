@@ -74,15 +74,19 @@ def sample_split(baskets: pl.DataFrame, split: str, limit: int | None, seed: int
     return pl.concat([baskets.filter(~chosen), ordered(part).sample(limit, seed=seed)])
 
 
-def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> Queries:
-    """Queries from every `split` basket with >= 2 catalogue items; the hidden item is drawn with `seed`."""
+def query_baskets(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str) -> list[tuple[str, np.ndarray]]:
+    """(basket id, sorted catalogue indices) of every `split` basket with >= 2 catalogue items, in the
+    fixed order of `ordered`: the baskets both query tasks draw from, one draw per basket."""
     chosen = ordered(baskets.filter(pl.col("split") == split))
     ids = chosen["basket_id"].cast(pl.Utf8).to_list()
+    return [(basket_id, items) for basket_id, items in zip(ids, basket_indices(chosen, item_index)) if len(items) >= 2]
+
+
+def leave_one_out(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> Queries:
+    """Queries from every `split` basket with >= 2 catalogue items; the hidden item is drawn with `seed`."""
     rng = np.random.default_rng(seed)
     out_ids, queries, targets = [], [], []
-    for basket_id, items in zip(ids, basket_indices(chosen, item_index)):
-        if len(items) < 2:
-            continue
+    for basket_id, items in query_baskets(baskets, item_index, split):
         hidden = int(rng.integers(len(items)))
         out_ids.append(basket_id)
         targets.append(items[hidden])
@@ -98,14 +102,10 @@ def concat_queries(parts: list[Queries]) -> Queries:
 
 def item_to_basket(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> MultiQueries:
     """One query per `split` basket with >= 2 catalogue items: a seeded item asks for the others."""
-    chosen = ordered(baskets.filter(pl.col("split") == split))
-    ids = chosen["basket_id"].cast(pl.Utf8).to_list()
     # A stream of its own, so adding this task never changes the leave-one-out draw.
     rng = np.random.default_rng([seed, 1])
     out_ids, queries, targets = [], [], []
-    for basket_id, items in zip(ids, basket_indices(chosen, item_index)):
-        if len(items) < 2:
-            continue
+    for basket_id, items in query_baskets(baskets, item_index, split):
         asked = int(rng.integers(len(items)))
         out_ids.append(basket_id)
         queries.append(items[asked:asked + 1])

@@ -30,11 +30,11 @@ def tables(r: "CompareResult") -> list[tuple[str, list[str], list[list[str]]]]:
     head = ["ranker", "HR@10 [95% CI]", "NDCG@10 [95% CI]", "MRR [95% CI]", "HR@10 never-seen", "coverage@10",
             "pop. percentile@10"]
     rows = []
-    for name, m in r.metrics.items():
-        ci = m["overall"]["intervals"]
-        ns = m["strata"].get("never_seen", {}).get("intervals", {}).get("hr@10")
-        rows.append([name, _ci(ci["hr@10"]), _ci(ci["ndcg@10"]), _ci(ci["mrr"]), _ci(ns) if ns else "-",
-                     _f(m["coverage@10"]), _f(m["popularity_percentile@10"])])
+    for row in r.headline():
+        ci = row["intervals"]
+        ns = ci["hr@10 never-seen"]
+        rows.append([row["ranker"], _ci(ci["hr@10"]), _ci(ci["ndcg@10"]), _ci(ci["mrr"]), _ci(ns) if ns else "-",
+                     _f(row["coverage@10"]), _f(row["popularity_percentile@10"])])
     out.append((f"Headline: {r.n_queries:,} test queries", head, rows))
     out.append(("All metrics (overall)", ["ranker", *METRICS],
                 [[n, *[_f(m["overall"][k]) for k in METRICS]] for n, m in r.metrics.items()]))

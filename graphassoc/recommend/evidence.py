@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from graphassoc.recommend.rankers import _incidence  # the rules ranker's id-list -> sparse incidence
+from graphassoc.rankers.rules import incidence  # the rules ranker's id-list -> sparse incidence
 
 RULE_MEASURES = ("support", "confidence", "lift")
 
@@ -52,12 +52,12 @@ class RuleIndex:
     def __init__(self, rules: pl.DataFrame, item_index: dict[str, int], order_by: str = "confidence") -> None:
         self.n_items = len(item_index)
         self.rules = rules
-        self.antecedents = _incidence(rules["antecedents"].to_list(), item_index, self.n_items)
+        self.antecedents = incidence(rules["antecedents"].to_list(), item_index, self.n_items)
         self.ant_size = np.diff(self.antecedents.indptr)
         # A rule whose antecedent mentions an item outside the catalogue can never apply.
         full = np.asarray([len(a) for a in rules["antecedents"].to_list()])
         self.ant_size = np.where(self.ant_size == full, self.ant_size, -1)
-        consequents = _incidence(rules["consequents"].to_list(), item_index, self.n_items).tocsc()
+        consequents = incidence(rules["consequents"].to_list(), item_index, self.n_items).tocsc()
         # Best rule first: by the ordering measure, then lift/confidence, then count.
         second = "lift" if order_by == "confidence" else "confidence"
         rank_keys = [rules[c].to_numpy() for c in ("count", second, order_by)]

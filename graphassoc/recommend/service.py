@@ -22,15 +22,16 @@ import numpy as np
 
 from graphassoc.errors import DataError, GraphassocError, UsageError
 from graphassoc.evaluate.protocol import exclude_query_items, top_k
-from graphassoc.recommend import rankers as rankers_module
+from graphassoc.rankers.base import RANKERS, Ranker, RankerUnavailable
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.model import ModelRanker, pick_model_ranker, text_modes
+from graphassoc.rankers.text import item_embeddings
 from graphassoc.recommend.config import RecommendConfig
-from graphassoc.recommend.context import RankContext
 from graphassoc.recommend.evidence import Evidence, Explainer, RuleIndex, copurchase_matrix
-from graphassoc.recommend.rankers import (RANKERS, GnnNoTextRanker, ModelRanker, Ranker, RankerUnavailable, item_embeddings,
-                                          model_modes, pick_model_ranker)
-from graphassoc.runs import Run, atomic_file, require_run
+from graphassoc.runs import Run, atomic_file, first_seed, require_run
 
 TUNED_FILE = Path("recommend") / "tuned.json"
+RANKERS_DIR = Path(__file__).resolve().parent.parent / "rankers"
 
 
 @dataclass
@@ -85,8 +86,7 @@ def default_method(run_dir: Path) -> str:
     for plain co-occurrence, ../shared/data/README.md) and needs neither the encoder nor a model,
     so a run straight out of build-graph answers quickly.
     """
-    trained = [m for m in model_modes(run_dir) if m != GnnNoTextRanker.mode]
-    return "hybrid" if trained else "ease"
+    return "hybrid" if text_modes(run_dir) else "ease"
 
 
 def make_ranker(name: str, ctx: RankContext) -> Ranker:
@@ -94,7 +94,7 @@ def make_ranker(name: str, ctx: RankContext) -> Ranker:
     if name.startswith("model-"):
         return ModelRanker(name.removeprefix("model-"))
     if name == "model":
-        if not [m for m in model_modes(ctx.run_dir) if m != GnnNoTextRanker.mode]:
+        if not text_modes(ctx.run_dir):
             raise RankerUnavailable(f"method 'model' needs a trained model and {ctx.run_dir / 'model'} has none; "
                                     f"train one with `graphassoc train {ctx.run_dir}` or pick --method ease")
         return pick_model_ranker(ctx)
@@ -120,7 +120,7 @@ class Recommender:
         config = run.config
         cfg = cfg or config.recommend
         name = method or cfg.method or default_method(run.path)
-        seed = config.evaluate.seed if config.evaluate.seed is not None else (config.seed or 0)
+        seed = first_seed(config.evaluate.seed, config.seed)
         ctx = RankContext(run.path, run.items(), run.baskets(), "test", seed, config.evaluate, config)
         ranker = make_ranker(name, ctx)
         tuned = _TunedValues(run.path, ctx) if cfg.reuse_tuning else None
@@ -242,7 +242,7 @@ class Recommender:
         from graphassoc.text.encoder import encode_texts
 
         k = k or self.cfg.k
-        vector = encode_texts([text], self.ctx.config.text, device=self.ctx.eval_cfg.device)[0]
+        vector = encode_texts([text], self.ctx.config.text, device=self.ctx.settings.device)[0]
         vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         cosine = self.embeddings @ vector
         order = np.lexsort((self.ctx.tiebreak, -cosine))  # ties: the protocol's popularity order
@@ -381,7 +381,7 @@ class _TunedValues:
 
     Tuning on validation costs several EASE fits; storing the values the rankers put in the
     context's cache makes the second `graphassoc recommend` start in seconds. The file is keyed by
-    what the tuning depends on (baskets, evaluate config, trained models), so a changed run retunes.
+    what the tuning depends on (baskets, evaluate and rankers config, trained models), so a changed run retunes.
     """
 
     def __init__(self, run_dir: Path, ctx: RankContext) -> None:
@@ -390,10 +390,11 @@ class _TunedValues:
         models = sorted((str(p.relative_to(run_dir)), p.stat().st_mtime_ns)
                         for p in (run_dir / "model").rglob("*") if p.is_file()) if (run_dir / "model").is_dir() else []
         baskets = (run_dir / "baskets.parquet").stat()
-        # The cache's layout is the rankers' own business: a changed rankers module retunes.
-        code = hashlib.sha256(Path(rankers_module.__file__).read_bytes()).hexdigest()[:16]
+        # The cache's layout is the rankers' own business: a changed rankers package retunes.
+        code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(RANKERS_DIR.glob("*.py")))).hexdigest()[:16]
         self.key = json.dumps({"baskets": [baskets.st_size, baskets.st_mtime_ns], "models": models, "seed": ctx.seed,
-                               "evaluate": ctx.eval_cfg.model_dump(mode="json"), "rankers": code}, sort_keys=True)
+                               "evaluate": ctx.eval_cfg.model_dump(mode="json"),
+                               "settings": ctx.settings.model_dump(mode="json"), "rankers": code}, sort_keys=True)
 
     def restore(self) -> None:
         try:

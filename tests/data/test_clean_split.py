@@ -93,3 +93,15 @@ def test_fraction_split_and_random_split_without_time() -> None:
     assert a["split"].to_list() == b["split"].to_list() != c["split"].to_list()
     with pytest.raises(DataError, match="need timestamps"):
         split_baskets(baskets, SplitConfig(valid_start=date(2020, 1, 1)), 0)
+
+
+def test_date_split_refuses_baskets_without_a_timestamp() -> None:
+    """A basket with no date would silently land in train (null < any cut is not true, nor >=): it fails instead."""
+    from datetime import datetime
+
+    baskets = pl.DataFrame({"basket_id": ["1", "2", "3"], "items": [["a"], ["b"], ["a", "b"]],
+                            "timestamp": pl.Series([datetime(2020, 1, 1), None, datetime(2020, 3, 1)], dtype=pl.Datetime("us"))})
+    with pytest.raises(DataError, match=r"1 of 3 baskets have no timestamp.*split.valid_fraction"):
+        split_baskets(baskets, SplitConfig(valid_start=date(2020, 2, 1)), 0)
+    dated = split_baskets(baskets.drop_nulls("timestamp"), SplitConfig(valid_start=date(2020, 2, 1)), 0)
+    assert dated["split"].to_list() == ["train", "valid"]

@@ -52,8 +52,8 @@ def build_tiny_run(root: Path, **overrides: str) -> Path:
     transactions().write_csv(tx)
     catalog().write_csv(cat)
     sets = ["seed=0", "split.valid_start=2024-03-01", "split.test_start=2024-03-21", "mining.min_support=0.02",
-            "mining.min_confidence=0.05", "graph.min_count=1", "evaluate.rules_min_support=0.02",
-            "evaluate.n_bootstrap=200", "evaluate.ease_lambdas=[1.0, 10.0, 100.0]",
+            "mining.min_confidence=0.05", "graph.min_count=1", "rankers.rules_min_support=0.02",
+            "evaluate.n_bootstrap=200", "rankers.ease_lambdas=[1.0, 10.0, 100.0]",
             *[f"{k}={v}" for k, v in overrides.items()]]
     out = root / "run"
     build_graph(load_config(None, sets), tx, cat, out)

@@ -186,7 +186,7 @@ def test_default_method_without_a_model_is_ease(fixture_run: Path, tmp_path: Pat
     run = tmp_path / "run"
     shutil.copytree(fixture_run, run, ignore=shutil.ignore_patterns("recommend", "model", "compare", "exports"))
     config = yaml.safe_load((run / "config.yaml").read_text())
-    config["evaluate"]["ease_lambdas"] = [50.0, 800.0]
+    config["rankers"]["ease_lambdas"] = [50.0, 800.0]
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     rec = Recommender.load(run)
     assert rec.method == "ease" and rec.ranker.notes["lambda"] in (50.0, 800.0)
@@ -198,8 +198,8 @@ def test_default_method_without_a_model_is_ease(fixture_run: Path, tmp_path: Pat
     assert again.ranker.notes["lambda"] == rec.ranker.notes["lambda"]
     out = list(again.recommend_batch([json.dumps({"id": 0, "basket": rec.item_ids[:2]})], k=5))
     assert len(out[0]["items"]) == 5 and again.method == "ease"
-    # A changed evaluate config invalidates the stored value.
-    config["evaluate"]["ease_lambdas"] = [300.0]
+    # A changed rankers config invalidates the stored value.
+    config["rankers"]["ease_lambdas"] = [300.0]
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     assert Recommender.load(run).ranker.notes["lambda"] == 300.0
 

@@ -117,3 +117,16 @@ def test_real_minilm_matches_sentence_transformers() -> None:
     # Semantics survive: the two heart items are closer to each other than to the cake stand.
     sims = ours @ ours.T
     assert sims[0, 4] > sims[2, 4]
+
+
+def test_int8_encoder_stays_close_to_fp32() -> None:
+    """text.quantize=int8 (dynamic quantisation of the Linear layers) on the real MiniLM: each embedding
+    keeps a cosine >= 0.9 with its fp32 one (0.93-0.97 measured on these titles), and every title keeps
+    its nearest other title (whose cosine leads the next one by >= 0.05 here)."""
+    texts = TITLES[:5] + ["PINK HEART LUNCH BAG", "GLASS CAKE STAND", "SET OF 3 RED MUGS"]
+    fp32 = encode_texts(texts, TextConfig())
+    int8 = encode_texts(texts, TextConfig(quantize="int8"))
+    assert int8.shape == fp32.shape and not np.array_equal(int8, fp32)  # it really ran quantised
+    assert (fp32 * int8).sum(axis=1).min() >= 0.9
+    nearest = [np.argsort(-(e @ e.T), axis=1)[:, 1] for e in (fp32, int8)]
+    assert nearest[0].tolist() == nearest[1].tolist()

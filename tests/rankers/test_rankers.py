@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +10,19 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluate"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hybrid_reference import hybrid_grid, max_cosine, zscore  # noqa: E402
 from tiny_run import build_tiny_run  # noqa: E402
 
 from graphassoc.errors import UsageError  # noqa: E402
-from graphassoc.evaluate.config import EvaluateConfig  # noqa: E402
-from graphassoc.recommend.context import RankContext  # noqa: E402
-from graphassoc.recommend.rankers import (RANKERS, CooccurrenceRanker, EaseRanker, HybridRanker, ModelRanker,  # noqa: E402
-                                          PopularityRanker, RankerUnavailable, RulesRanker, TextRanker)
+from graphassoc.rankers.base import RANKERS, RankerUnavailable  # noqa: E402
+from graphassoc.rankers.context import RankContext  # noqa: E402
+from graphassoc.rankers.counts import CooccurrenceRanker, PopularityRanker  # noqa: E402
+from graphassoc.rankers.ease import EaseRanker  # noqa: E402
+from graphassoc.rankers.hybrid import HybridRanker  # noqa: E402
+from graphassoc.rankers.model import ModelRanker  # noqa: E402
+from graphassoc.rankers.rules import RulesRanker  # noqa: E402
+from graphassoc.rankers.text import TextRanker  # noqa: E402
 from graphassoc.graph.ease import ease_weights  # noqa: E402
 from graphassoc.runs import Run  # noqa: E402
 
@@ -27,10 +32,12 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_run(tmp_path_factory.mktemp("tiny"))
 
 
-def context(run_dir: Path, phase: str = "test", **cfg) -> RankContext:
+def context(run_dir: Path, phase: str = "test", **settings) -> RankContext:
+    """A context of the tiny run with these rankers settings (`rankers.<key>`) changed."""
+    config = Run(run_dir).config
+    config = config.model_copy(update={"rankers": config.rankers.model_copy(update=settings)})
     run = Run(run_dir)
-    ecfg = run.config.evaluate.model_copy(update=cfg)
-    return RankContext(run.path, run.items(), run.baskets(), phase, 0, ecfg, run.config)
+    return RankContext(run.path, run.items(), run.baskets(), phase, 0, config.evaluate, config)
 
 
 def evidence_lists(ctx: RankContext) -> list[list[int]]:
@@ -214,15 +221,25 @@ def test_hybrid_gate_is_tuned_on_validation_and_uses_the_model_for_new_products(
     ctx.cache["text:embeddings"] = emb / np.linalg.norm(emb, axis=1, keepdims=True)
     hybrid = HybridRanker(TextRanker).fit(ctx)
     assert hybrid.notes["model"] == "text" and hybrid.notes["evidence"] == "ease"
-    assert "valid_hr@10" in hybrid.notes
-    # Never-seen items get alpha 0 whatever tau is (all weight on the model side).
+    # The chosen (tau, beta) is the best of the grid on the validation queries, recomputed by brute
+    # force here: evidence = EASE on train, model side = max cosine, full sort with the tie-break.
+    valid, emb = ctx.validation(), ctx.cache["text:embeddings"]
+    q = valid.queries()
+    grid = hybrid_grid(valid.popularity, q.query, q.target, EaseRanker().fit(valid).score(q.query), max_cosine(emb, q.query))
+    best = max(grid.values())
+    assert hybrid.notes["valid_hr@10"] == pytest.approx(best, abs=1e-4)
+    assert grid[(hybrid.tau, hybrid.beta)] == pytest.approx(best, abs=1e-12)
+    # A never-seen item is scored by the model side alone: beta * z(text), whatever tau was chosen.
     new = ctx.popularity == 0
-    assert new.any() and np.all(hybrid.alpha[new] == 0)
+    assert new.any() and not new.all()
+    queries = some_queries(ctx)
+    z_text = zscore(max_cosine(emb, queries))
+    np.testing.assert_allclose(hybrid.score(queries)[:, new], hybrid.beta * z_text[:, new], atol=1e-4)
     # The gate does not move when the test baskets change.
     run = Run(tiny_run)
     scrambled = run.baskets().with_columns(
         pl.when(pl.col("split") == "test").then(pl.lit(["c0", "c1"])).otherwise(pl.col("items")).alias("items"))
-    other = RankContext(run.path, run.items(), scrambled, "test", 0, ctx.eval_cfg, run.config,
+    other = RankContext(run.path, run.items(), scrambled, "test", 0, ctx.eval_cfg, ctx.config,
                         cache={"text:embeddings": ctx.cache["text:embeddings"]})
     again = HybridRanker(TextRanker).fit(other)
     assert (again.tau, again.beta) == (hybrid.tau, hybrid.beta)
