@@ -86,7 +86,9 @@ class TrainConfig(StrictModel):
     # items' scores with the best overall HR@10 among those reaching this HR@10 on never-seen targets
     # (None: best overall HR@10). The trade-off is plotted in RUN/model/<name>/newness.png.
     new_item_hr: float | None = Field(default=0.25, ge=0.0, le=1.0)
-    calibration_draws: int = Field(default=3, ge=1)  # hidden-item draws of the validation baskets swept
+    # Hidden-item draws of the validation baskets swept, at most as many as keep the swept queries within
+    # validation_baskets: a small shop has few new-product targets per draw, a large one has plenty in one.
+    calibration_draws: int = Field(default=3, ge=1)
     # Validation (early stopping, the new-item offset) reads at most this many valid baskets, a seeded
     # sample: it scores every query against the whole catalogue after each epoch, so its cost is
     # baskets x items. 10,000 keeps the shared data and its x4 replication whole (1.8k / 7.3k baskets)

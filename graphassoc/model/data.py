@@ -58,11 +58,14 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     if len(valid) == 0:
         raise UsageError("the run has no validation baskets with >= 2 items, needed for early stopping; "
                          "rebuild it with split.valid_start or split.valid_fraction set")
+    draws = cfg.train.calibration_draws
+    if cfg.train.validation_baskets is not None:
+        draws = max(1, min(draws, cfg.train.validation_baskets // len(valid)))
     return Data(items, index, item_texts(items, cfg.text), basket_matrix(context, index, items.height),
                 [b for b in basket_indices(later, index) if len(b) >= 2],
                 basket_matrix(train, index, items.height), basket_indices(context, index), valid,
                 concat_queries([valid, *(leave_one_out(baskets, index, "valid", vseed + d)
-                                         for d in range(1, cfg.train.calibration_draws))]),
+                                         for d in range(1, draws))]),
                 baskets_fingerprint(train["basket_id"].to_list()))
 
 
