@@ -18,12 +18,20 @@ class UsersConfig(StrictModel):
     # Personal rankers: the basket model they add the customer's history to ("auto": hybrid when a
     # model is trained, else ease; the default ranker of `graphassoc recommend`).
     base: str = "auto"
-    # Grids tuned on the validation queries (history = the customer's baskets before each query):
-    # recency decay of a past basket per newer basket (TIFU-KNN's r_b), the weight of the repeat
-    # vector, and the weight of the "co-bought with what you bought before" term.
-    decays: list[float] = Field(default_factory=lambda: [1.0, 0.9, 0.8, 0.6])
-    repeat_weights: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
-    neighbour_weights: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 1.0])
+    # Tuned on the validation queries (history = the customer's baskets before each query; tune_draws
+    # hidden-item draws per basket) by coordinate ascent over these grids, each starting at its first
+    # value (graphassoc/users/personal.py): recency decay of a past basket per newer basket (TIFU-KNN's
+    # r_b), the weights of the decayed repeat share, of the share in baskets like the current one and
+    # of log(1 + count), and the exponent of the "share of the basket bought before" gate (0 = none).
+    decays: list[float] = Field(default_factory=lambda: [1.0, 0.9, 0.8, 0.6, 0.4], min_length=1)
+    repeat_weights: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0], min_length=1)
+    similar_weights: list[float] = Field(default_factory=lambda: [0.0, 2.0, 4.0, 8.0, 16.0, 32.0], min_length=1)
+    count_weights: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1)
+    gates: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 3.0], min_length=1)
+    tune_draws: int = Field(default=4, ge=1, le=20)
+    # The item-side form of TIFU-KNN's neighbour term, z(EASE applied to the customer's item shares),
+    # one tuning pass per weight: opt-in, it did not pay on the full data.
+    neighbour_weights: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
     # The baseline "repeat-count boost on EASE": z(EASE) + weight * count of the customer's past baskets holding j.
     boost_weights: list[float] = Field(default_factory=lambda: [0.1, 0.25, 0.5, 1.0, 2.0, 4.0])
     # Which personal ranker `graphassoc recommend --user` / batch "user_id" lines use.

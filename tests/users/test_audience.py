@@ -42,8 +42,8 @@ def test_audience_and_personal_terms_are_the_same_with_sparse_ease(user_run):
     """At size EASE is sparse (ease.method=auto above ease.dense_max_items): with every item as a
     neighbour the sparse fit is exact, so audiences and the personal neighbour term must not move."""
     from graphassoc.graph.ease_config import EaseConfig
-    from graphassoc.users.config import UsersConfig
-    from graphassoc.users.personal import PersonalRanker
+    from graphassoc.users.personal import neighbour_term
+    from graphassoc.users.signals import history_signals
 
     run = Run(user_run)
     cfg = run.config
@@ -56,7 +56,7 @@ def test_audience_and_personal_terms_are_the_same_with_sparse_ease(user_run):
     for item in range(dense_ctx.n_items):
         np.testing.assert_allclose(sparse.scores(item), dense.scores(item), rtol=1e-3, atol=1e-4)
         np.testing.assert_allclose(sparse.scores(item, "co-purchase"), dense.scores(item, "co-purchase"), rtol=1e-6)
-    users_cfg = UsersConfig(repeat_weights=[1.0], neighbour_weights=[1.0], decays=[0.5])
-    repeat = history.repeat_matrix(dense.users, [2**62] * len(dense.users), 0.5, normalise=False)
-    terms = [PersonalRanker(history, users_cfg)._neighbour(EaseRanker().fit(c), repeat) for c in (dense_ctx, sparse_ctx)]
+    empty = [np.zeros(0, dtype=np.int64)] * len(dense.users)
+    sig = history_signals(history, empty, dense.users, [2**62] * len(dense.users), [1.0])
+    terms = [neighbour_term(EaseRanker().fit(c), sig) for c in (dense_ctx, sparse_ctx)]
     np.testing.assert_allclose(terms[1], terms[0], rtol=1e-3, atol=1e-4)

@@ -1,0 +1,84 @@
+"""What a customer's past baskets say about each item, for a batch of (basket, customer, time) queries.
+
+Sparse by construction: per query only the items the customer bought before (CSR layout, one row
+per query), so a batch costs O(the customers' history lines), never queries x catalogue.
+
+Per past item:
+- `repeat[d]`: TIFU-KNN's time-decayed repeat vector (Hu et al., SIGIR 2020, group size 1): the
+  share of the customer's past baskets holding the item, the newest weighing 1, the one before d...
+- `similar`: the same share with each past basket weighted by its overlap with the current basket
+  (cosine of the two item sets): "what this customer bought together with what is in the basket".
+- `count`: the number of past baskets holding the item (log1p'd by the ranker).
+Per query, `qshare`: the share of the current basket's items the customer bought before. It says
+whether this basket is a re-stock or an exploration; on the full UCI data the hidden item is a
+re-buy for 14% of with-history validation queries whose basket holds no re-bought item, and for
+92% of those whose basket is all re-buys (the repeat / explore decision of RepeatNet, Ren et al.
+AAAI 2019, and of "A Next Basket Recommendation Reality Check", Li et al. 2023, made per basket).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from graphassoc.users.history import UserHistory
+
+
+@dataclass
+class HistorySignals:
+    indptr: np.ndarray  # (n + 1,) offsets of each query's past items
+    items: np.ndarray  # flat item indices (query items themselves left out)
+    repeat: dict[float, np.ndarray]  # decay -> flat decayed share
+    similar: np.ndarray
+    count: np.ndarray
+    qshare: np.ndarray  # (n,) share of the query's items bought before (0 without history)
+
+    @property
+    def owner(self) -> np.ndarray:
+        """The query row of each flat entry."""
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+
+    def has_history(self) -> np.ndarray:
+        return np.diff(self.indptr) > 0
+
+
+def _one(history: UserHistory, rows: np.ndarray, query: np.ndarray, decays: Sequence[float]) -> tuple:
+    sizes = history.item_ptr[rows + 1] - history.item_ptr[rows]
+    flat = history.items[history.item_ptr[rows[0]]:history.item_ptr[rows[-1] + 1]]  # a customer's rows are contiguous
+    basket_of = np.repeat(np.arange(len(rows)), sizes)
+    age = len(rows) - 1 - basket_of  # 0 = the newest past basket
+    items, inverse = np.unique(flat, return_inverse=True)
+    overlap = np.bincount(basket_of, weights=np.isin(flat, query), minlength=len(rows))
+    sim = overlap / np.sqrt(np.maximum(sizes, 1) * max(len(query), 1))
+    repeat = {d: np.bincount(inverse, weights=d ** age, minlength=len(items)) / (d ** np.arange(len(rows))).sum()
+              for d in decays}
+    similar = np.bincount(inverse, weights=sim[basket_of], minlength=len(items)) / max(sim.sum(), 1e-12)
+    count = np.bincount(inverse, minlength=len(items)).astype(np.float64)
+    qshare = float(np.isin(query, items).mean()) if len(query) else 1.0  # no basket: all history is relevant
+    keep = ~np.isin(items, query)
+    return items[keep], {d: r[keep] for d, r in repeat.items()}, similar[keep], count[keep], qshare
+
+
+def history_signals(history: UserHistory, queries: Sequence[np.ndarray], users: Sequence[str | None],
+                    before: Sequence[int], decays: Sequence[float]) -> HistorySignals:
+    """Signals of each query's customer history strictly before `before[i]` (microseconds)."""
+    parts: list[tuple] = []
+    qshare = np.zeros(len(queries))
+    for i, (query, user, t) in enumerate(zip(queries, users, before)):
+        rows = history.rows(user, int(t))
+        if len(rows):
+            part = _one(history, rows, np.asarray(query, dtype=np.int64), decays)
+            qshare[i] = part[4]
+            parts.append(part)
+        else:
+            parts.append((np.zeros(0, dtype=np.int64), {d: np.zeros(0) for d in decays}, np.zeros(0), np.zeros(0), 0.0))
+    indptr = np.zeros(len(queries) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(p[0]) for p in parts])
+
+    def flat(values: list[np.ndarray], dtype: type = np.float64) -> np.ndarray:
+        return np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
+
+    return HistorySignals(indptr, flat([p[0] for p in parts], np.int64), {d: flat([p[1][d] for p in parts]) for d in decays},
+                          flat([p[2] for p in parts]), flat([p[3] for p in parts]), qshare)

@@ -1,0 +1,57 @@
+"""The sparse tuning of the personal ranker: its target ranks equal brute-force ranks over the full
+catalogue (exact below `keep`), and the signals equal a hand computation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graphassoc.evaluate.protocol import exclude_query_items, rank_of_targets
+from graphassoc.recommend.rankers import EaseRanker, zscore
+from graphassoc.users.history import NO_TIME, UserHistory, query_users
+from graphassoc.users.personal import NO_PARAMS, PersonalRanker, history_lift
+from graphassoc.users.signals import history_signals
+from graphassoc.users.tuning import coordinate_ascent, tuning_set
+
+from .test_history import INDEX, baskets
+from .test_personal import context
+
+
+def test_sparse_tuning_ranks_equal_full_catalogue_ranks(user_run):
+    ctx = context(user_run)
+    history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
+    queries = ctx.queries()
+    users, before = query_users(ctx.baskets, queries.basket_ids)
+    ease = EaseRanker().fit(ctx)
+    keep = 10
+    tset = tuning_set(lambda block, _sig: zscore(ease.score(block)), history, queries, users, before, [1.0, 0.5],
+                      ctx.tiebreak, keep=keep, chunk=7)
+    assert tset.signals.has_history().any()
+    ranker = PersonalRanker(history, base=ease)
+    for params in ({}, {"repeat_w": 3.0, "decay": 0.5}, {"similar_w": 5.0, "count_w": 1.0, "gate": 2.0}):
+        ranker.params = {**NO_PARAMS, **params}
+        dense = exclude_query_items(ranker.score(queries.query, users, before), queries.query)
+        truth = rank_of_targets(dense, queries.target, ctx.tiebreak)
+        got = tset.ranks(history_lift(tset.signals, ranker.params))
+        exact = truth <= keep
+        np.testing.assert_array_equal(got[exact], truth[exact])
+        assert (got[~exact] > keep).all()
+
+
+def test_signals_match_a_hand_computation():
+    h = UserHistory.from_baskets(baskets(), INDEX)  # u: [0, 1], [2], [0, 3] (oldest first); v: [0]
+    sig = history_signals(h, [np.asarray([1]), np.asarray([3]), np.asarray([1])], ["u", "v", "w"], [NO_TIME] * 3,
+                          [1.0, 0.5])
+    np.testing.assert_array_equal(sig.indptr, [0, 3, 4, 4])
+    np.testing.assert_array_equal(sig.items, [0, 2, 3, 0])  # the query's own item 1 is left out
+    np.testing.assert_allclose(sig.repeat[0.5], [1.25 / 1.75, 0.5 / 1.75, 1 / 1.75, 1.0])
+    np.testing.assert_allclose(sig.repeat[1.0], [2 / 3, 1 / 3, 1 / 3, 1.0])
+    np.testing.assert_allclose(sig.count, [2, 1, 1, 1])
+    # query [1]: only the oldest basket [0, 1] overlaps it, so item 0 holds all the "similar" weight.
+    np.testing.assert_allclose(sig.similar, [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(sig.qshare, [1.0, 0.0, 0.0])
+
+
+def test_coordinate_ascent_finds_the_peak_of_a_separable_function():
+    grid = {"a": [0.0, 1.0, 2.0, 3.0], "b": [5.0, 6.0, 7.0]}
+    params, value = coordinate_ascent(grid, lambda p: -(p["a"] - 2) ** 2 - (p["b"] - 6) ** 2)
+    assert params == {"a": 2.0, "b": 6.0} and value == 0.0
