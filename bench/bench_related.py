@@ -5,8 +5,9 @@
 For every catalogue item without history in the evidence window (train + valid), its top-10 related
 list, by the model with `cold_neighbours` off (before: an empty EASE row, so every item with history
 ties and the popularity tie-break fills the list) and on (after: the EASE rows of its nearest items
-with history by text). Figures: distinct top-10 lists among the new products, distinct top-1 items and
-the share of new products whose top-1 is the most common one; then the item-to-basket protocol of
+with history by text). Figures: distinct top-10 lists among the new products, distinct top-1 items,
+the share of new products whose top-1 is the most common one, the mean overlap of two new products'
+lists and the share of list slots held by the 20 best sellers; then the item-to-basket protocol of
 `compare` (graphassoc/evaluate/protocol.item_to_basket: one seeded item of each test basket asks for
 the others) restricted to queries whose item has no history ("never-seen item-to-basket"), HR@10 and
 Recall@10, and the same on every query (unchanged for items with history, by construction).
@@ -34,8 +35,15 @@ def list_figures(score: ScoreFn, new: np.ndarray, tiebreak: np.ndarray, k: int =
     tops = np.concatenate([top_k(exclude_query_items(np.array(score(queries[s:s + 256]), dtype=np.float32), queries[s:s + 256]),
                                  k, tiebreak) for s in range(0, len(queries), 256)])
     first = Counter(tops[:, 0].tolist())
+    # How alike the lists are: the mean share of a list's items another new product's list also holds,
+    # and the share of list slots held by the 20 best sellers (the popularity tie-break's first items).
+    hits = np.zeros((len(tops), len(tiebreak)), dtype=np.float32)
+    hits[np.repeat(np.arange(len(tops)), k), tops.ravel()] = 1
+    shared = hits @ hits.T
+    pairwise = (shared.sum() - np.trace(shared)) / max(len(tops) * (len(tops) - 1), 1) / k
     return {"new_products": len(new), "distinct_top10_lists": len({tuple(t) for t in tops.tolist()}),
-            "distinct_top1": len(first), "share_with_commonest_top1": first.most_common(1)[0][1] / len(new)}
+            "distinct_top1": len(first), "share_with_commonest_top1": first.most_common(1)[0][1] / len(new),
+            "pairwise_overlap": float(pairwise), "best_seller_slots": float((tiebreak[tops] < 20).mean())}
 
 
 def i2b_figures(score: ScoreFn, i2b, popularity: np.ndarray, tiebreak: np.ndarray) -> dict[str, float]:
@@ -50,9 +58,18 @@ def i2b_figures(score: ScoreFn, i2b, popularity: np.ndarray, tiebreak: np.ndarra
             "all_queries": len(cold), "all_hr@10": float(m["hr@10"].mean())}
 
 
+def loo_figures(score: ScoreFn, loo, popularity: np.ndarray, tiebreak: np.ndarray) -> dict[str, float]:
+    """The headline task (leave-one-out basket completion): HR@10 overall and on never-seen targets."""
+    from graphassoc.evaluate.protocol import evaluate
+
+    hit = evaluate(score, loo, tiebreak, k=10).ranks <= 10
+    return {"loo_hr@10": float(hit.mean()), "loo_never_seen_hr@10": float(hit[popularity[loo.target] == 0].mean())}
+
+
 def show(name: str, lists: dict, i2b: dict, seconds: float) -> None:
     print(f"{name:24} new={lists['new_products']} distinct lists={lists['distinct_top10_lists']} "
-          f"distinct top-1={lists['distinct_top1']} commonest top-1 share={lists['share_with_commonest_top1']:.3f} | "
+          f"distinct top-1={lists['distinct_top1']} commonest top-1 share={lists['share_with_commonest_top1']:.3f} "
+          f"pairwise overlap={lists['pairwise_overlap']:.3f} top-20 best-seller slots={lists['best_seller_slots']:.3f} | "
           f"i2b never-seen ({i2b['never_seen_queries']}) HR@10={i2b['never_seen_hr@10']:.4f} "
           f"R@10={i2b['never_seen_recall@10']:.4f} | i2b all ({i2b['all_queries']}) HR@10={i2b['all_hr@10']:.4f} "
           f"[{seconds:.0f}s]", flush=True)
@@ -64,7 +81,7 @@ def main() -> None:
     p.add_argument("--mode", default=None, help="trained mode (default: the best on validation)")
     p.add_argument("--hybrid", action="store_true", help="also the served default ranker (slower: fits it)")
     args = p.parse_args()
-    from graphassoc.evaluate.protocol import item_to_basket
+    from graphassoc.evaluate.protocol import item_to_basket, leave_one_out
     from graphassoc.model import load_model
     from graphassoc.runs import Run
 
@@ -78,24 +95,49 @@ def main() -> None:
     tiebreak = tiebreak_positions(popularity)
     index = {item: i for i, item in enumerate(model.items["item_id"].to_list())}
     i2b = item_to_basket(run.baskets(), index, "test", seed)
+    loo = leave_one_out(run.baskets(), index, "test", seed)
     new = np.flatnonzero(popularity == 0)
     for on in (False, True):
         model.cold_neighbours = on
         t = time.perf_counter()
-        lists, figures = list_figures(model.score_baskets, new, tiebreak), i2b_figures(model.score_baskets, i2b, popularity, tiebreak)
+        score = model.score_baskets
+        lists = list_figures(score, new, tiebreak)
+        figures = i2b_figures(score, i2b, popularity, tiebreak) | loo_figures(score, loo, popularity, tiebreak)
         show(f"model-{model.train_cfg.mode} {'after' if on else 'before'}", lists, figures, time.perf_counter() - t)
     if args.hybrid:
-        from graphassoc.recommend.service import Recommender
+        served(args.run, new, i2b, loo, popularity, tiebreak)
 
-        rec = Recommender.load(args.run)
-        models = [v for k, v in rec.ctx.cache.items() if k.startswith("model:") and k.endswith(":test")]
-        for on in (False, True):
-            for m in models:
-                m.cold_neighbours = on
-            t = time.perf_counter()
-            score = rec.ranker.score
-            lists, figures = list_figures(score, new, tiebreak), i2b_figures(score, i2b, popularity, tiebreak)
-            show(f"served {rec.method} {'after' if on else 'before'}", lists, figures, time.perf_counter() - t)
+
+def served(run: Path, new: np.ndarray, i2b, loo, popularity: np.ndarray, tiebreak: np.ndarray) -> None:
+    """The served default ranker (the hybrid with a model): before = the trained scorer alone and the
+    gate as it was (evidence weight pop / (pop + tau) even when the query has no evidence at all)."""
+    from graphassoc.recommend.rankers import zscore
+    from graphassoc.recommend.service import Recommender
+
+    rec = Recommender.load(run)
+    hybrid = rec.ranker
+    models = [v for k, v in rec.ctx.cache.items() if k.startswith("model:") and k.endswith(":test")]
+
+    def before(queries: Sequence[np.ndarray]) -> np.ndarray:
+        z_e, z_m = zscore(hybrid.evidence.score(queries)), zscore(hybrid.model.score(queries))
+        return (hybrid.alpha[None, :] * z_e + (1 - hybrid.alpha[None, :]) * hybrid.beta * z_m).astype(np.float32)
+
+    for on, score in ((False, before if hasattr(hybrid, "alpha") else hybrid.score), (True, hybrid.score)):
+        for m in models:
+            m.cold_neighbours = on
+        t = time.perf_counter()
+        lists = list_figures(score, new, tiebreak)
+        figures = i2b_figures(score, i2b, popularity, tiebreak) | loo_figures(score, loo, popularity, tiebreak)
+        show(f"served {rec.method} {'after' if on else 'before'}", lists, figures, time.perf_counter() - t)
+        examples(rec, score, new[:: max(len(new) // 4, 1)][:4], tiebreak)
+
+
+def examples(rec, score: ScoreFn, items: np.ndarray, tiebreak: np.ndarray) -> None:
+    from graphassoc.evaluate.protocol import exclude_query_items, top_k
+
+    queries = [np.array([i]) for i in items]
+    for i, top in zip(items, top_k(exclude_query_items(np.array(score(queries), dtype=np.float32), queries), 5, tiebreak)):
+        print(f"    {rec.titles[i][:34]:34} -> " + " | ".join(rec.titles[j][:28] for j in top))
 
 
 if __name__ == "__main__":
