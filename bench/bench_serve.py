@@ -2,10 +2,13 @@
 an open-loop run at a fixed rate, /search with the int8 encoder, and the server's RSS over a soak.
 
     python bench/bench_serve.py RUN_DIR [--soak 100000] [--rate 200] [--seconds 10]
+    python bench/bench_serve.py RUN_DIR --only soak --soak 100000     # the RSS soak alone (RSS every 10k)
 
 The peer is the same Recommender called in-process (no HTTP): the ratio is what the service costs.
 The load generator shares the machine (and its CPU cores) with the server: figures are a floor on
-what the server does alone. Every phase is bounded in request count and in time.
+what the server does alone. Every phase is bounded in request count and in time. Every figure is
+printed with the machine's 1-minute load average at that moment (a shared machine distorts HTTP
+latencies far more than the in-process cost).
 """
 
 from __future__ import annotations
@@ -52,10 +55,15 @@ def start_server(run: Path, port: int, extra: list[str]) -> subprocess.Popen:
     raise SystemExit("server not ready after 900 s")
 
 
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def summary(lat: list[float], errors: int, seconds: float) -> dict[str, float]:
     a = np.asarray(lat) * 1000
     return {"n": len(a), "errors": errors, "p50_ms": float(np.percentile(a, 50)) if len(a) else float("nan"),
-            "p99_ms": float(np.percentile(a, 99)) if len(a) else float("nan"), "req_per_s": len(a) / seconds}
+            "p99_ms": float(np.percentile(a, 99)) if len(a) else float("nan"), "req_per_s": len(a) / seconds,
+            "load": load_average()}
 
 
 async def closed_loop(url: str, requests: list[tuple[str, str, dict | None]], concurrency: int,
@@ -141,17 +149,27 @@ def workload(run: Path, n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
     return bodies, texts
 
 
-def direct_peer(run: Path, bodies: list[dict], n: int, method: str | None) -> dict[str, float]:
-    """The same basket queries through the Recommender in this process: the service without HTTP."""
-    from graphassoc.recommend.service import Recommender
+def direct_peer(run: Path, bodies: list[dict], texts: list[str], n: int, method: str | None) -> dict[str, dict]:
+    """The same queries answered in this process, loaded as the server loads them (graphassoc.serve.state):
+    the service without HTTP, i.e. the per-request cost a loaded machine distorts least."""
+    from graphassoc.serve.config import ServeConfig
+    from graphassoc.serve.queries import recommend, search
+    from graphassoc.serve.schemas import recommend_request_model
+    from graphassoc.serve.state import load_run
 
-    rec = Recommender.load(run, method)
-    lat = []
-    for body in bodies[:n]:
-        t = time.perf_counter()
-        rec.recommend_basket([i for i in body["basket"] if i in rec.index], 10)
-        lat.append(time.perf_counter() - t)
-    return summary(lat, 0, sum(lat)) | {"method": rec.method}
+    cfg = ServeConfig(methods=[method] if method else [], search_int8=True)
+    loaded = load_run(run, cfg)
+    model = recommend_request_model(cfg)
+    out = {}
+    for name, calls in (("basket", [lambda b=b: recommend(loaded, model(**b)) for b in bodies[:n]]),
+                        ("search", [lambda t=t: search(loaded, t, 10, None) for t in texts[:n // 3]])):
+        lat = []
+        for call in calls:
+            t = time.perf_counter()
+            call()
+            lat.append(time.perf_counter() - t)
+        out[f"in-process {name}"] = summary(lat, 0, sum(lat)) | {"method": loaded.default_method}
+    return out
 
 
 def bench_queries(url: str, bodies: list[dict], texts: list[str], args: argparse.Namespace) -> dict:
@@ -159,7 +177,7 @@ def bench_queries(url: str, bodies: list[dict], texts: list[str], args: argparse
 
     def done(name: str, r: dict) -> None:
         results[name] = r
-        print(f"{name:34} {r['n']:>7} {r['errors']:>5} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['req_per_s']:>8.1f}", flush=True)
+        line(name, r)
 
     for c in (1, 8, 64):
         reqs = [("POST", "/recommend", b) for b in bodies[:args.requests]]
@@ -171,15 +189,23 @@ def bench_queries(url: str, bodies: list[dict], texts: list[str], args: argparse
     return results
 
 
-def soak(url: str, pid: int, bodies: list[dict], total: int, limit_s: float) -> list[tuple[int, float]]:
-    """RSS of the server every tenth of the soak; bounded by `total` requests and `limit_s` seconds."""
-    samples = [(0, rss_mb(pid))]
-    step = max(total // 10, 1)
+def line(name: str, r: dict) -> None:
+    print(f"{name:34} {r['n']:>7} {r['errors']:>5} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['req_per_s']:>8.1f} "
+          f"{r.get('load', float('nan')):>6.1f}", flush=True)
+
+
+def soak(url: str, pid: int, bodies: list[dict], total: int, every: int, limit_s: float) -> list[dict]:
+    """RSS of the server every `every` requests; bounded by `total` requests and `limit_s` seconds."""
+    samples = [{"requests": 0, "rss_mb": rss_mb(pid), "load": load_average(), "errors": 0}]
+    step = max(min(every, total), 1)
     stop = time.monotonic() + limit_s
     for done in range(step, total + 1, step):
         reqs = [("POST", "/recommend", bodies[i % len(bodies)]) for i in range(done - step, done)]
-        asyncio.run(closed_loop(url, reqs, 16, max(stop - time.monotonic(), 1)))
-        samples.append((done, rss_mb(pid)))
+        r = asyncio.run(closed_loop(url, reqs, 16, max(stop - time.monotonic(), 1)))
+        samples.append({"requests": done, "rss_mb": rss_mb(pid), "load": load_average(), "errors": r["errors"],
+                        "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"]})
+        print(f"soak {done:>7} requests: RSS {samples[-1]['rss_mb']:.1f} MB, p50 {r['p50_ms']:.1f} ms, "
+              f"{r['errors']} errors, load {samples[-1]['load']}", flush=True)
         if time.monotonic() > stop:
             break
     return samples
@@ -192,12 +218,15 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="time bound per phase; open-loop duration")
     p.add_argument("--rate", type=float, default=200.0)
     p.add_argument("--soak", type=int, default=100_000, help="requests of the RSS soak (0: skip)")
-    p.add_argument("--soak-seconds", type=float, default=1200.0)
+    p.add_argument("--soak-every", type=int, default=10_000, help="RSS sample every N soak requests")
+    p.add_argument("--soak-seconds", type=float, default=3600.0, help="time bound of the soak")
+    p.add_argument("--only", choices=["all", "queries", "soak"], default="all",
+                   help="queries: latency phases and the in-process peer; soak: the RSS soak alone")
     p.add_argument("--method", default=None, help="ranker to serve (default: the run's, hybrid with a model)")
     p.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = p.parse_args()
     bodies, texts = workload(args.run, max(args.requests * 8, 5000))
-    print(f"cores: {os.cpu_count()} (shared with the load generator and anything else running)")
+    print(f"cores: {os.cpu_count()} (shared with the load generator and anything else running); load {load_average()}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     extra = ["--method", args.method] if args.method else []
@@ -206,33 +235,38 @@ def main() -> None:
         ready = httpx.get(url + "/readyz").json()
         print(f"serving {ready['run']} ({ready['items']} items, method {ready['default_method']}, int8 search); "
               f"RSS {rss_mb(proc.pid):.0f} MB")
-        results = bench_queries(url, bodies, texts, args)
-        results["soak_rss_mb"] = soak(url, proc.pid, bodies, args.soak, args.soak_seconds) if args.soak else []
+        print(f"\n{'phase':34} {'n':>7} {'err':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'load':>6}")
+        results = bench_queries(url, bodies, texts, args) if args.only != "soak" else {}
+        soaked = args.soak and args.only != "queries"
+        results["soak_rss_mb"] = soak(url, proc.pid, bodies, args.soak, args.soak_every, args.soak_seconds) if soaked else []
     finally:
         proc.terminate()
         proc.wait(30)
-    results["direct (in-process Recommender)"] = direct_peer(args.run, bodies, 300, args.method)
+    if args.only != "soak":
+        results.update(direct_peer(args.run, bodies, texts, 600, args.method))
     report(results, args)
 
 
 def report(results: dict, args: argparse.Namespace) -> None:
-    direct = results["direct (in-process Recommender)"]
-    print(f"\n{'phase':34} {'n':>7} {'err':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(f"\n{'phase':34} {'n':>7} {'err':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'load':>6}")
     for name, r in results.items():
         if name != "soak_rss_mb":
-            print(f"{name:34} {r['n']:>7} {r['errors']:>5} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['req_per_s']:>8.1f}")
-    c1 = results["recommend c=1"]
-    print(f"\nHTTP / in-process p50 ratio (c=1): {c1['p50_ms'] / direct['p50_ms']:.2f}x "
-          f"(p99 {c1['p99_ms'] / direct['p99_ms']:.2f}x)")
-    rate = results[f"recommend open loop {args.rate:.0f}/s"]
-    print(f"target basket p99 <= 25 ms at {args.rate:.0f}/s with 0 errors: p99 {rate['p99_ms']:.1f} ms, "
-          f"{rate['errors']} errors, achieved {rate['req_per_s']:.0f}/s")
-    print(f"target /search p99 <= 50 ms (int8): c=1 p99 {results['search c=1']['p99_ms']:.1f} ms")
+            line(name, r)
+    if "in-process basket" in results:
+        direct, c1 = results["in-process basket"], results["recommend c=1"]
+        print(f"\nHTTP / in-process p50 ratio (c=1): {c1['p50_ms'] / direct['p50_ms']:.2f}x "
+              f"(p99 {c1['p99_ms'] / direct['p99_ms']:.2f}x)")
+        rate = results[f"recommend open loop {args.rate:.0f}/s"]
+        print(f"target basket p99 <= 25 ms at {args.rate:.0f}/s with 0 errors: p99 {rate['p99_ms']:.1f} ms, "
+              f"{rate['errors']} errors, achieved {rate['req_per_s']:.0f}/s (load {rate['load']})")
+        print(f"target /search p99 <= 50 ms (int8): c=1 p99 {results['search c=1']['p99_ms']:.1f} ms; "
+              f"in-process p99 {results['in-process search']['p99_ms']:.1f} ms")
     soak = results["soak_rss_mb"]
     if soak:
-        print("soak RSS (requests, MB): " + ", ".join(f"({n}, {m:.0f})" for n, m in soak))
-        mid = soak[len(soak) // 2][1]
-        print(f"RSS from the soak's middle to its end: {soak[-1][1] - mid:+.1f} MB over {soak[-1][0] - soak[len(soak) // 2][0]} requests")
+        print("soak RSS (requests, MB, load): " + ", ".join(f"({s['requests']}, {s['rss_mb']:.0f}, {s['load']})" for s in soak))
+        mid = soak[len(soak) // 2]
+        print(f"RSS from the soak's middle to its end: {soak[-1]['rss_mb'] - mid['rss_mb']:+.1f} MB over "
+              f"{soak[-1]['requests'] - mid['requests']} requests; errors {sum(s['errors'] for s in soak)}")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

@@ -8,7 +8,6 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 import torch
-import torch.nn.functional as F
 from safetensors import SafetensorError
 
 from graphassoc.config import Config
@@ -17,6 +16,7 @@ from graphassoc.evaluate.protocol import basket_matrix
 from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model import checkpoint as ck
 from graphassoc.model.checkpoint import FORMAT, rank_key
+from graphassoc.model.cold_items import borrowed_rows, text_neighbours
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import Evidence, build_evidence
 from graphassoc.model.net import HybridNet, bag
@@ -28,9 +28,6 @@ from graphassoc.text.encoder import encode_texts
 
 # At scoring time the model reads every basket before the test cut (the protocol allows train + valid).
 DEPLOY_EVIDENCE = ("train", "valid")
-# A free text's EASE row: its nearest catalogue items' rows, softmax-weighted by text similarity at this
-# temperature (0.05: the nearest neighbour dominates unless others are nearly as close).
-NEIGHBOUR_TEMPERATURE = 0.05
 
 
 class TrainedModel:
@@ -52,6 +49,9 @@ class TrainedModel:
             raise UsageError(f"'{directory}/model.safetensors' does not match its config.json "
                              f"({str(err).splitlines()[0]}); retrain with --overwrite") from None
         self.net.eval()
+        # Query items without history take their text neighbours' EASE rows (model/cold_items.py); off = the
+        # trained scorer alone, whose related list of a new product is the popularity order (bench/bench_related.py).
+        self.cold_neighbours = True
         text_file = directory / "item_text.safetensors"
         self.text = self._tensors(text_file)["text"] if text_file.is_file() else None
         if (directory / "encoder" / "config.json").is_file():
@@ -93,6 +93,10 @@ class TrainedModel:
                 empty = [len(b) == 0 for b in part]
                 flat, offsets = bag([b if len(b) else np.zeros(1, dtype=np.int64) for b in part], torch.device("cpu"))
                 scores = self.net.score(self.h, flat, offsets, self.evidence)
+                borrowed = borrowed_rows(self.evidence, flat, offsets, self.train_cfg.text_neighbours) \
+                    if self.cold_neighbours else None
+                if borrowed is not None:
+                    scores = scores + self._ease_scale() * borrowed
                 scores[torch.as_tensor(empty)] = self.net.bias(self.evidence)
                 out[start:start + len(part)] = scores.numpy()
         return out
@@ -106,11 +110,7 @@ class TrainedModel:
         if self.text is None:
             raise UsageError(f"model '{self.directory.parent.name}' was trained without text; score texts with a text mode")
         vecs = torch.from_numpy(encode_texts(texts, self.text_cfg))
-        k = max(1, self.train_cfg.text_neighbours)
-        seen = torch.nonzero(self.evidence.seen).flatten() if bool(self.evidence.seen.any()) else torch.arange(self.n_items)
-        sims = vecs @ self.text[seen].T
-        top_sims, top = sims.topk(min(k, len(seen)), dim=1)
-        neighbours = seen[top]
+        neighbours, weights = text_neighbours(vecs, self.text, self.evidence.seen, self.train_cfg.text_neighbours)
         out = np.empty((len(texts), self.n_items), dtype=np.float32)
         n = self.n_items
         with torch.no_grad():
@@ -124,9 +124,8 @@ class TrainedModel:
                 h = self.net.item_vectors(text, ev)
                 s = self.net.tower(h[n:n + 1], h[:n], self.evidence, None).squeeze(0)
                 if self.evidence.ease is not None:
-                    w = F.softmax(top_sims[row] / NEIGHBOUR_TEMPERATURE, dim=0)
                     rows = torch.from_numpy(self.evidence.ease.rows(neighbours[row].numpy()))
-                    s = s + self.net.ease.log_alpha.exp() * self.net.ease.item_weight(self.evidence) * (w @ rows)
+                    s = s + self._ease_scale() * (weights[row] @ rows)
                 # The text is a new product: a one-item query that is all new (frac_new = 1, its own similarity
                 # is both the max over the query and over the query's new items).
                 sim = vecs[row] @ self.text.T
@@ -134,6 +133,10 @@ class TrainedModel:
                     + self.net.bias(self.evidence)
                 out[row] = s.numpy()
         return out
+
+    def _ease_scale(self) -> torch.Tensor:
+        """alpha * c_j of the EASE term (model/terms.py), applied to borrowed rows as to the query's own."""
+        return self.net.ease.log_alpha.exp() * self.net.ease.item_weight(self.evidence)
 
     def related(self, k: int = 10) -> pl.DataFrame:
         """Top-k related items per catalogue item (the item itself excluded), best first."""

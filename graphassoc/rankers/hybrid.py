@@ -117,4 +117,6 @@ class HybridRanker(Ranker):
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))
-        return (self.alpha[None, :] * z_e + (1 - self.alpha[None, :]) * self.beta * z_m).astype(np.float32)
+        # A query without evidence (only products without history: a flat evidence row) is the model's alone.
+        alpha = np.where(np.ptp(z_e, axis=1, keepdims=True) > 0, self.alpha[None, :], np.float32(0))
+        return (alpha * z_e + (1 - alpha) * self.beta * z_m).astype(np.float32)

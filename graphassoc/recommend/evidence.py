@@ -70,14 +70,17 @@ class RuleIndex:
             rows = consequents.indices[consequents.indptr[j]:consequents.indptr[j + 1]]
             self.by_item.append(rows[np.argsort(position[rows], kind="stable")])
         self.measures = {m: rules[m].to_numpy() for m in RULE_MEASURES}
+        # Per-request lookups read these (a served query explains k items): plain lists, and the
+        # antecedents by item (CSC), so a query touches only the rules that mention its items.
+        self.antecedent_lists, self.consequent_lists = rules["antecedents"].to_list(), rules["consequents"].to_list()
+        self.by_antecedent = self.antecedents.tocsc()
         self.count = rules["count"].to_numpy() if "count" in rules.columns else np.zeros(rules.height, dtype=np.int64)
 
     def applicable(self, query: np.ndarray) -> np.ndarray:
         """Boolean per rule: every antecedent item is in the query."""
-        q = np.zeros(self.n_items, dtype=np.float32)
-        q[np.asarray(query, dtype=np.int64)] = 1.0
-        inside = self.antecedents @ q
-        return inside == self.ant_size
+        cols, query = self.by_antecedent, np.unique(np.asarray(query, dtype=np.int64))
+        rows = np.concatenate([cols.indices[cols.indptr[i]:cols.indptr[i + 1]] for i in query]) if len(query) else []
+        return np.bincount(np.asarray(rows, dtype=np.int64), minlength=len(self.ant_size)) == self.ant_size
 
     def best(self, applies: np.ndarray, item: int) -> RuleEvidence | None:
         rows = self.by_item[item]
@@ -86,7 +89,7 @@ class RuleIndex:
             return None
         r = int(hits[0])
         return RuleEvidence(
-            antecedents=list(self.rules["antecedents"][r]), consequents=list(self.rules["consequents"][r]),
+            antecedents=list(self.antecedent_lists[r]), consequents=list(self.consequent_lists[r]),
             support=float(self.measures["support"][r]), confidence=float(self.measures["confidence"][r]),
             lift=float(self.measures["lift"][r]), count=int(self.count[r]))
 

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from graphassoc.errors import GraphassocError
 from graphassoc.serve import queries
 from graphassoc.serve.config import ServeConfig
-from graphassoc.serve.metrics import Metrics
+from graphassoc.serve.metrics import Metrics, MetricsMiddleware
 from graphassoc.serve.schemas import ReloadRequest, RecommendResponse, RulesResponse, recommend_request_model
 from graphassoc.serve.state import Holder, LoadedRun, ReloadBusy, ReloadFailed
 
@@ -53,7 +53,7 @@ def create_app(run_dir: str | Path, cfg: ServeConfig | None = None, load_in_back
                   description="Product associations of one run directory: recommendations with evidence, "
                               "search, rules, items. The explorer page is at /.")
     app.state.holder, app.state.metrics = holder, metrics
-    app.middleware("http")(metrics.middleware())
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     _error_handlers(app)
     _query_routes(app, holder, cfg)
     _ops_routes(app, holder, metrics)

@@ -64,6 +64,41 @@ def test_reload_swaps_atomically_and_a_corrupt_run_keeps_the_old_one(served_run:
         assert 'graphassoc_reloads_total{outcome="ok"} 2.0' in metrics  # the initial load and the good reload
 
 
+def _half_written(run: Path) -> str:
+    (run / "rules.parquet").unlink()  # a build interrupted before its last artifacts
+    return "rules.parquet"
+
+
+def _bad_config(run: Path) -> str:
+    (run / "config.yaml").write_text("mining: [not, a, mapping\n")
+    return "config.yaml"
+
+
+def _truncated_edges(run: Path) -> str:
+    edges = run / "graph" / "edges.parquet"
+    edges.write_bytes(edges.read_bytes()[:100])
+    return ""
+
+
+@pytest.mark.parametrize("breaks", [_half_written, _bad_config, _truncated_edges])
+def test_a_broken_run_on_reload_says_why_and_the_old_run_keeps_answering(served_run: Path, tmp_path: Path, breaks) -> None:
+    broken = copy_run(served_run, tmp_path / "broken")
+    named = breaks(broken)
+    app = create_app(served_run, ServeConfig(methods=[METHOD]))
+    with running_server(app) as url:
+        expected = httpx.post(f"{url}/recommend", json=QUERY).json()["items"]
+        res = httpx.post(f"{url}/reload", json={"run": str(broken)}, timeout=300)
+        assert res.status_code == 422
+        detail = res.json()["detail"]
+        assert f"could not load '{broken}'" in detail and named in detail and "\n" not in detail
+        assert f"still serving '{served_run}'" in detail
+        assert httpx.post(f"{url}/recommend", json=QUERY).json()["items"] == expected
+        ready = httpx.get(f"{url}/readyz").json()
+        assert ready["run"] == str(served_run) and ready["last_reload_error"].startswith(f"could not load '{broken}'")
+        missing = httpx.post(f"{url}/reload", json={"run": str(tmp_path / "nowhere")}, timeout=60)
+        assert missing.status_code == 422 and "nowhere" in missing.json()["detail"]
+
+
 def test_a_slow_client_and_a_bounded_flood_do_not_stop_the_others(served_run: Path) -> None:
     app = create_app(served_run, ServeConfig(methods=[METHOD]))
     with running_server(app, limit_concurrency=400) as url:
