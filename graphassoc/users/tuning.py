@@ -36,7 +36,7 @@ class TuningSet:
     def ranks(self, lift: np.ndarray) -> np.ndarray:
         """1-based target ranks when the past items' scores rise by `lift` (flat, like `base`)."""
         sig = self.signals
-        scores = self.base + lift
+        scores = (self.base + lift).astype(np.float32)  # the precision PersonalRanker.score ranks in
         has = self.target_entry >= 0
         t = np.where(has, scores[np.maximum(self.target_entry, 0)] if len(scores) else 0.0, self.target_base)
         owner = sig.owner
@@ -77,13 +77,14 @@ def tuning_set(score: Callable[[list[np.ndarray], HistorySignals], np.ndarray], 
         part = slice(lo, lo + chunk)
         block = [np.asarray(q, dtype=np.int64) for q in queries.query[part]]
         sig = history_signals(history, block, users[part], before[part], decays)
-        parts.append(_block(np.asarray(score(block, sig), dtype=np.float64), sig, block, queries.target[part], pos, keep))
+        parts.append(_block(np.asarray(score(block, sig), dtype=np.float32), sig, block, queries.target[part], pos, keep))
         sigs.append(sig)
     offsets = np.cumsum([0, *[len(s.items) for s in sigs]])
     signals = HistorySignals(
         np.concatenate([[0], *[s.indptr[1:] + o for s, o in zip(sigs, offsets[:-1])]]).astype(np.int64),
-        np.concatenate([s.items for s in sigs]), {d: np.concatenate([s.repeat[d] for s in sigs]) for d in decays},
-        np.concatenate([s.similar for s in sigs]), np.concatenate([s.count for s in sigs]),
+        np.concatenate([s.items for s in sigs]),  # float32 from here: this part is kept for the whole tuning
+        {d: np.concatenate([s.repeat[d] for s in sigs]).astype(np.float32) for d in decays},
+        np.concatenate([s.similar for s in sigs]).astype(np.float32), np.concatenate([s.count for s in sigs]).astype(np.float32),
         np.concatenate([s.qshare for s in sigs]))
     entry = np.concatenate([np.where(p[4] >= 0, p[4] + o, -1) for p, o in zip(parts, offsets[:-1])])
     cols = [np.concatenate([p[j] for p in parts]) for j in range(7)]

@@ -55,3 +55,22 @@ def test_coordinate_ascent_finds_the_peak_of_a_separable_function():
     grid = {"a": [0.0, 1.0, 2.0, 3.0], "b": [5.0, 6.0, 7.0]}
     params, value = coordinate_ascent(grid, lambda p: -(p["a"] - 2) ** 2 - (p["b"] - 6) ** 2)
     assert params == {"a": 2.0, "b": 6.0} and value == 0.0
+
+
+def test_tuning_never_scores_more_than_a_block_at_once(user_run):
+    """The only dense array of the tuning is one block x catalogue (memory per block, at any size)."""
+    ctx = context(user_run)
+    history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
+    queries = ctx.queries()
+    users, before = query_users(ctx.baskets, queries.basket_ids)
+    ease = EaseRanker().fit(ctx)
+    seen: list[int] = []
+
+    def score(block, _sig):
+        seen.append(len(block))
+        return zscore(ease.score(block))
+
+    tset = tuning_set(score, history, queries, users, before, [1.0], ctx.tiebreak, keep=5, chunk=4)
+    assert max(seen) <= 4 and sum(seen) == len(queries)
+    assert tset.other_base.shape == (len(queries), 5)
+    assert len(tset.base) == tset.signals.indptr[-1]  # the rest is O(history lines)
