@@ -1,6 +1,6 @@
 """Related items of new products (no sales history before the test cut), before and after text-neighbour borrowing.
 
-    python bench/bench_related.py RUN_DIR [--mode frozen] [--hybrid]
+    python bench/bench_related.py RUN_DIR [--rankers model,served] [--tasks i2b,loo] [--gate TAU,BETA,LAMBDA]
 
 For every catalogue item without history in the evidence window (train + valid), its top-10 related
 list, by the model with `cold_neighbours` off (before: an empty EASE row, so every item with history
@@ -10,8 +10,9 @@ the share of new products whose top-1 is the most common one, the mean overlap o
 lists and the share of list slots held by the 20 best sellers; then the item-to-basket protocol of
 `compare` (graphassoc/evaluate/protocol.item_to_basket: one seeded item of each test basket asks for
 the others) restricted to queries whose item has no history ("never-seen item-to-basket"), HR@10 and
-Recall@10, and the same on every query (unchanged for items with history, by construction).
-`--hybrid` also runs the served default ranker (graphassoc.recommend.service.Recommender) both ways.
+Recall@10; with --tasks, item-to-basket on every query and leave-one-out basket completion (the
+headline HR@10 and its never-seen stratum: queries holding a new product change too). `served` runs the
+default ranker `graphassoc serve` answers with (the hybrid with a model), fitted as Recommender.load fits it.
 """
 
 from __future__ import annotations
@@ -46,16 +47,22 @@ def list_figures(score: ScoreFn, new: np.ndarray, tiebreak: np.ndarray, k: int =
             "pairwise_overlap": float(pairwise), "best_seller_slots": float((tiebreak[tops] < 20).mean())}
 
 
-def i2b_figures(score: ScoreFn, i2b, popularity: np.ndarray, tiebreak: np.ndarray) -> dict[str, float]:
+def i2b_figures(score: ScoreFn, i2b, popularity: np.ndarray, tiebreak: np.ndarray, prefix: str) -> dict[str, float]:
     from graphassoc.evaluate.metrics import per_query_multi
     from graphassoc.evaluate.protocol import evaluate_multi
 
-    ranks = evaluate_multi(score, i2b, tiebreak)
-    m = per_query_multi(ranks)
-    cold = np.array([popularity[q[0]] == 0 for q in i2b.query])
-    return {"never_seen_queries": int(cold.sum()), "never_seen_hr@10": float(m["hr@10"][cold].mean()),
-            "never_seen_recall@10": float(m["recall@10"][cold].mean()),
-            "all_queries": len(cold), "all_hr@10": float(m["hr@10"].mean())}
+    m = per_query_multi(evaluate_multi(score, i2b, tiebreak))
+    return {f"{prefix} queries": len(i2b), f"{prefix} HR@10": float(m["hr@10"].mean()),
+            f"{prefix} R@10": float(m["recall@10"].mean())}
+
+
+def never_seen_i2b(i2b, popularity: np.ndarray):
+    """The item-to-basket queries whose item has no history: a new product asks for the rest of its basket."""
+    from graphassoc.evaluate.protocol import MultiQueries
+
+    keep = [i for i, q in enumerate(i2b.query) if popularity[q[0]] == 0]
+    return MultiQueries(i2b.split, [i2b.basket_ids[i] for i in keep], [i2b.query[i] for i in keep],
+                        [i2b.targets[i] for i in keep])
 
 
 def loo_figures(score: ScoreFn, loo, popularity: np.ndarray, tiebreak: np.ndarray) -> dict[str, float]:
@@ -63,25 +70,36 @@ def loo_figures(score: ScoreFn, loo, popularity: np.ndarray, tiebreak: np.ndarra
     from graphassoc.evaluate.protocol import evaluate
 
     hit = evaluate(score, loo, tiebreak, k=10).ranks <= 10
-    return {"loo_hr@10": float(hit.mean()), "loo_never_seen_hr@10": float(hit[popularity[loo.target] == 0].mean())}
+    return {"LOO HR@10": float(hit.mean()), "LOO never-seen HR@10": float(hit[popularity[loo.target] == 0].mean())}
 
 
-def show(name: str, lists: dict, i2b: dict, seconds: float) -> None:
-    print(f"{name:24} new={lists['new_products']} distinct lists={lists['distinct_top10_lists']} "
-          f"distinct top-1={lists['distinct_top1']} commonest top-1 share={lists['share_with_commonest_top1']:.3f} "
-          f"pairwise overlap={lists['pairwise_overlap']:.3f} top-20 best-seller slots={lists['best_seller_slots']:.3f} | "
-          f"i2b never-seen ({i2b['never_seen_queries']}) HR@10={i2b['never_seen_hr@10']:.4f} "
-          f"R@10={i2b['never_seen_recall@10']:.4f} | i2b all ({i2b['all_queries']}) HR@10={i2b['all_hr@10']:.4f} "
-          f"[{seconds:.0f}s]", flush=True)
+def figures(score: ScoreFn, data: dict, tasks: list[str]) -> dict[str, float]:
+    pop, pos = data["popularity"], data["tiebreak"]
+    out = list_figures(score, data["new"], pos)
+    out |= i2b_figures(score, data["i2b never-seen"], pop, pos, "i2b never-seen")
+    if "i2b" in tasks:
+        out |= i2b_figures(score, data["i2b"], pop, pos, "i2b all")
+    if "loo" in tasks:
+        out |= loo_figures(score, data["loo"], pop, pos)
+    return out
+
+
+def show(name: str, out: dict, seconds: float) -> None:
+    text = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items())
+    print(f"{name:24} {text} [{seconds:.0f}s, load {os.getloadavg()[0]:.1f}]", flush=True)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", type=Path)
     p.add_argument("--mode", default=None, help="trained mode (default: the best on validation)")
-    p.add_argument("--hybrid", action="store_true", help="also the served default ranker (slower: fits it)")
+    p.add_argument("--rankers", default="model,served", help="model: the trained mode; served: the served default ranker")
+    p.add_argument("--tasks", default="i2b,loo", help="beyond the lists and never-seen item-to-basket: i2b (every query), "
+                                                      "loo (leave-one-out basket completion, the headline task)")
+    p.add_argument("--gate", default=None, help="TAU,BETA,LAMBDA: the hybrid's tuned gate and EASE lambda (as `recommend` "
+                                                "prints them), to skip tuning on validation")
     args = p.parse_args()
-    from graphassoc.evaluate.protocol import item_to_basket, leave_one_out
+    from graphassoc.evaluate.protocol import item_to_basket, leave_one_out, tiebreak_positions
     from graphassoc.model import load_model
     from graphassoc.runs import Run
 
@@ -89,34 +107,44 @@ def main() -> None:
     run = Run(args.run, "baskets.parquet", "items.parquet")
     seed = run.config.evaluate.seed if run.config.evaluate.seed is not None else (run.config.seed or 0)
     model = load_model(args.run, args.mode)
-    popularity = model.popularity
-    from graphassoc.evaluate.protocol import tiebreak_positions
-
-    tiebreak = tiebreak_positions(popularity)
     index = {item: i for i, item in enumerate(model.items["item_id"].to_list())}
     i2b = item_to_basket(run.baskets(), index, "test", seed)
-    loo = leave_one_out(run.baskets(), index, "test", seed)
-    new = np.flatnonzero(popularity == 0)
-    for on in (False, True):
-        model.cold_neighbours = on
-        t = time.perf_counter()
-        score = model.score_baskets
-        lists = list_figures(score, new, tiebreak)
-        figures = i2b_figures(score, i2b, popularity, tiebreak) | loo_figures(score, loo, popularity, tiebreak)
-        show(f"model-{model.train_cfg.mode} {'after' if on else 'before'}", lists, figures, time.perf_counter() - t)
-    if args.hybrid:
-        served(args.run, new, i2b, loo, popularity, tiebreak)
+    data = {"popularity": model.popularity, "tiebreak": tiebreak_positions(model.popularity),
+            "new": np.flatnonzero(model.popularity == 0), "i2b": i2b, "i2b never-seen": never_seen_i2b(i2b, model.popularity),
+            "loo": leave_one_out(run.baskets(), index, "test", seed)}
+    tasks = args.tasks.split(",")
+    if "model" in args.rankers:
+        for on in (False, True):
+            model.cold_neighbours = on
+            t = time.perf_counter()
+            show(f"model-{model.train_cfg.mode} {'after' if on else 'before'}", figures(model.score_baskets, data, tasks),
+                 time.perf_counter() - t)
+    if "served" in args.rankers:
+        served(args.run, data, tasks, args.gate)
 
 
-def served(run: Path, new: np.ndarray, i2b, loo, popularity: np.ndarray, tiebreak: np.ndarray) -> None:
-    """The served default ranker (the hybrid with a model): before = the trained scorer alone and the
-    gate as it was (evidence weight pop / (pop + tau) even when the query has no evidence at all)."""
-    from graphassoc.recommend.rankers import zscore
-    from graphassoc.recommend.service import Recommender
+def served(run_dir: Path, data: dict, tasks: list[str], gate: str | None) -> None:
+    """The served default ranker (the hybrid with a model), fitted as Recommender.load fits it: before = the
+    trained scorer alone and the gate as it was (evidence weight pop / (pop + tau) even for a query without
+    any evidence), after = cold query items borrowing their text neighbours' rows and such a query left to the model."""
+    from graphassoc.recommend.context import RankContext
+    from graphassoc.recommend.rankers import ModelRanker, zscore
+    from graphassoc.recommend.service import default_method, make_ranker
+    from graphassoc.runs import Run
 
-    rec = Recommender.load(run)
-    hybrid = rec.ranker
-    models = [v for k, v in rec.ctx.cache.items() if k.startswith("model:") and k.endswith(":test")]
+    run = Run(run_dir, "items.parquet", "baskets.parquet")
+    cfg = run.config
+    seed = cfg.evaluate.seed if cfg.evaluate.seed is not None else (cfg.seed or 0)
+    ctx = RankContext(run.path, run.items(), run.baskets(), "test", seed, cfg.evaluate, cfg)
+    if gate:  # the values tuning chose, where the rankers look for them
+        tau, beta, lam = (float(v) for v in gate.split(","))
+        mode = _best_mode(run.path)
+        ctx.cache.update({"ease:lambda": lam, "hybrid:gate": (lambda: ModelRanker(mode), tau, beta, float("nan"), {})})
+    method = default_method(run.path)
+    hybrid = make_ranker(method, ctx).fit(ctx)
+    print(f"served ranker: {method} {hybrid.notes}")
+    models = [v for k, v in ctx.cache.items() if k.startswith("model:") and k.endswith(":test")]
+    titles = ctx.items["title"].to_list()
 
     def before(queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(hybrid.evidence.score(queries)), zscore(hybrid.model.score(queries))
@@ -126,18 +154,22 @@ def served(run: Path, new: np.ndarray, i2b, loo, popularity: np.ndarray, tiebrea
         for m in models:
             m.cold_neighbours = on
         t = time.perf_counter()
-        lists = list_figures(score, new, tiebreak)
-        figures = i2b_figures(score, i2b, popularity, tiebreak) | loo_figures(score, loo, popularity, tiebreak)
-        show(f"served {rec.method} {'after' if on else 'before'}", lists, figures, time.perf_counter() - t)
-        examples(rec, score, new[:: max(len(new) // 4, 1)][:4], tiebreak)
+        show(f"served {method} {'after' if on else 'before'}", figures(score, data, tasks), time.perf_counter() - t)
+        examples(titles, score, data["new"][:: max(len(data["new"]) // 4, 1)][:4], data["tiebreak"])
 
 
-def examples(rec, score: ScoreFn, items: np.ndarray, tiebreak: np.ndarray) -> None:
+def _best_mode(run: Path) -> str:
+    from graphassoc.model.load import _valid_rank, trained_modes
+
+    return max(trained_modes(run), key=lambda m: _valid_rank(Path(run) / "model" / m))
+
+
+def examples(titles: list[str], score: ScoreFn, items: np.ndarray, tiebreak: np.ndarray) -> None:
     from graphassoc.evaluate.protocol import exclude_query_items, top_k
 
     queries = [np.array([i]) for i in items]
     for i, top in zip(items, top_k(exclude_query_items(np.array(score(queries), dtype=np.float32), queries), 5, tiebreak)):
-        print(f"    {rec.titles[i][:34]:34} -> " + " | ".join(rec.titles[j][:28] for j in top))
+        print(f"    {str(titles[i])[:34]:34} -> " + " | ".join(str(titles[j])[:28] for j in top))
 
 
 if __name__ == "__main__":
