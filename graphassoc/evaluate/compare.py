@@ -18,8 +18,8 @@ from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.config import EvaluateConfig
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket, leave_one_out,
-                                          sample_split, target_cooccurrence
+from graphassoc.evaluate.protocol import (MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket,
+                                          leave_one_out, sample_split, target_cooccurrence)
 from graphassoc.rankers.base import RANKERS, Ranker, RankerUnavailable
 from graphassoc.rankers.context import RankContext
 from graphassoc.rankers.model import ModelRanker, text_modes
