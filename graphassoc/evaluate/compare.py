@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import polars as pl
 
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
