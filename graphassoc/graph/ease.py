@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.memory import check_fits
+from graphassoc.threads import thread_map
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -100,12 +101,16 @@ def sparse_ease_path(g: "sp.csr_matrix", lams: list[float], hoods: np.ndarray | 
     k = hoods.shape[1]
     values = np.empty((len(lams), n, k), dtype=np.float32)
     batch = max(1, _SOLVE_ROWS // k)
+
+    def solve(start: int) -> None:
+        cols = np.arange(start, min(start + batch, n))
+        values[:, start:start + batch] = _solve_columns(g, hoods[start:start + batch], cols, lams)
+
     # Many small solves: a multi-threaded BLAS spends more time synchronising than solving (60x slower
-    # on a busy 2-core machine), so each batched solve runs on one thread.
+    # on a busy 2-core machine), so each solve runs on one BLAS thread and the batches on a few Python
+    # threads instead (graphassoc/threads.py): each holds one (union x union) gathered block.
     with threadpool_limits(1):
-        for start in range(0, n, batch):
-            cols = np.arange(start, min(start + batch, n))
-            values[:, start:start + batch] = _solve_columns(g, hoods[start:start + batch], cols, lams)
+        thread_map(solve, range(0, n, batch))
     indptr = np.arange(0, n * k + 1, k)
     return [sp.csc_matrix((v.ravel(), hoods.ravel(), indptr), shape=(n, n)).tocsr() for v in values]
 

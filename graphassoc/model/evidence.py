@@ -5,7 +5,8 @@ train, targets = valid. Deployment (load_model): evidence = train + valid, as th
 
 Nothing here is items x items dense except where the catalogue is small: the EASE weights come from
 graph/ease.py's fit_ease (dense closed form while it fits, sparse neighbourhood EASE at size); the
-co-purchase graph is a sparse gram pruned to each item's top partners, block by block; the text
+co-purchase graph is the sparse gram (computed once, shared with EASE) pruned to each item's top
+partners, block by block; the text
 neighbours of isolated items come from text/neighbours.py's nearest (exact blocks, faiss at size);
 the max-text-similarity term is computed per batch over the columns being scored (model/terms.py).
 """
@@ -19,12 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from graphassoc.graph.ease import fit_ease
+from graphassoc.graph.ease import fit_ease_gram, gram
 from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.memory import available_bytes
 from graphassoc.model.config import TrainConfig
 from graphassoc.text.neighbours import nearest
 from graphassoc.text.neighbours_config import NeighboursConfig
+from graphassoc.threads import thread_map
 
 # Rows of the gram X^T X computed at once when pruning it to each item's top partners: bounds the
 # transient sparse block (a block of 2,048 rows of the UCI gram is ~1.5M non-zeros).
@@ -130,33 +132,30 @@ class EaseWeights:
         return cls(sp.csr_matrix((t["ease.data"].numpy(), t["ease.indices"].numpy(), t["ease.indptr"].numpy()), shape=shape))
 
 
-def fit_ease_weights(x: sp.csr_matrix, lam: float, cfg: EaseConfig | None = None) -> EaseWeights:
-    """graph/ease.py's EASE: dense closed form where it fits, the sparse neighbourhood EASE at size."""
-    return EaseWeights(fit_ease(x, lam, cfg))
-
-
-def top_partners(x: sp.csr_matrix, k: int, min_count: int) -> sp.csr_matrix:
+def top_partners(g: sp.csr_matrix, k: int, min_count: int) -> sp.csr_matrix:
     """Each item's k strongest co-purchase partners (count >= min_count, self excluded) as a sparse
-    item x item matrix, from the gram X^T X computed GRAM_BLOCK_ROWS rows at a time."""
-    xt = x.T.tocsr()
-    blocks = []
-    for start in range(0, x.shape[1], GRAM_BLOCK_ROWS):
-        stop = min(start + GRAM_BLOCK_ROWS, x.shape[1])
-        g = (xt[start:stop] @ x).tocoo()
-        keep = (g.data >= min_count) & (g.row + start != g.col)
-        row, col, val = g.row[keep], g.col[keep], g.data[keep]
+    item x item matrix, from the gram `g` (graph/ease.py's gram) GRAM_BLOCK_ROWS rows at a time."""
+
+    def block(start: int) -> sp.csr_matrix:
+        stop = min(start + GRAM_BLOCK_ROWS, g.shape[0])
+        part = g[start:stop].tocoo()
+        keep = (part.data >= min_count) & (part.row + start != part.col)
+        row, col, val = part.row[keep], part.col[keep], part.data[keep]
         order = np.lexsort((col, -val, row))  # by row, strongest first; ties: lower column first
         row, col, val = row[order], col[order], val[order]
         first = np.searchsorted(row, np.arange(stop - start))
         rank = np.arange(len(row)) - first[row]
         top = rank < k
-        blocks.append(sp.csr_matrix((val[top], (row[top], col[top])), shape=(stop - start, x.shape[1])))
-    return sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, x.shape[1]))
+        return sp.csr_matrix((val[top], (row[top], col[top])), shape=(stop - start, g.shape[1]))
+
+    blocks = thread_map(block, range(0, g.shape[0], GRAM_BLOCK_ROWS))
+    return sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, g.shape[1]))
 
 
-def copurchase_edges(x: sp.csr_matrix, neighbours: int, min_count: int) -> np.ndarray:
-    """Each item's strongest co-purchase partners (count >= min_count), both directions, deduplicated."""
-    top = top_partners(x, min(neighbours, max(x.shape[1] - 1, 0)), min_count).tocoo()
+def copurchase_edges(g: sp.csr_matrix, neighbours: int, min_count: int) -> np.ndarray:
+    """Each item's strongest co-purchase partners (count >= min_count) in the gram `g`, both directions,
+    deduplicated."""
+    top = top_partners(g, min(neighbours, max(g.shape[1] - 1, 0)), min_count).tocoo()
     pairs = np.concatenate([np.stack([top.row, top.col]), np.stack([top.col, top.row])], axis=1)
     return np.unique(pairs, axis=1).astype(np.int64)
 
@@ -176,15 +175,15 @@ def build_evidence(x: sp.csr_matrix, text: np.ndarray | None, cfg: TrainConfig, 
                    neighbours: NeighboursConfig | None = None) -> Evidence:
     """Evidence from a binary basket x item matrix; `text` (L2-normalised) links isolated items by text.
     `ease` / `neighbours`: the run's ease and text.neighbours settings (dense or sparse, exact or HNSW)."""
-    x = sp.csr_matrix(x)
-    pop = np.asarray(x.sum(axis=0)).ravel()
-    edges = copurchase_edges(x, cfg.neighbours, cfg.min_count)
+    g = gram(x)  # co-occurrence counts, shared by the graph's edges and the EASE fit
+    pop = np.asarray(sp.csr_matrix(x).sum(axis=0)).ravel()
+    edges = copurchase_edges(g, cfg.neighbours, cfg.min_count)
     connected = np.zeros(x.shape[1], dtype=bool)
     connected[edges[0]] = True
     if text is not None:
         edges = np.concatenate([edges, text_neighbour_edges(text, ~connected, connected, cfg.text_neighbours, neighbours)], axis=1)
     return Evidence(
-        ease=fit_ease_weights(x, cfg.ease_lambda, ease) if cfg.use_ease else None,
+        ease=EaseWeights(fit_ease_gram(g, cfg.ease_lambda, ease)) if cfg.use_ease else None,
         edge_index=torch.from_numpy(edges),
         log_pop=torch.from_numpy(np.log1p(pop).astype(np.float32)),
         seen=torch.from_numpy(pop > 0),

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from graphassoc.graph.ease import ease_weights
+from graphassoc.graph.ease import ease_weights, gram
 from graphassoc.model import terms
 from graphassoc.model.config import TrainConfig
 from graphassoc.model.evidence import EaseWeights, Evidence, copurchase_edges, new_similarity_table, top_partners
@@ -25,7 +25,7 @@ def _evidence(seed: int = 0, n: int = 12, sparse_ease: bool = False, table: bool
     text = rng.normal(size=(n, 6)).astype(np.float32)
     text /= np.linalg.norm(text, axis=1, keepdims=True)
     pop = x.sum(0)
-    edges = copurchase_edges(sp.csr_matrix(x), 3, 1)
+    edges = copurchase_edges(gram(sp.csr_matrix(x)), 3, 1)
     return Evidence(EaseWeights(sp.csr_matrix(b) if sparse_ease else b), torch.from_numpy(edges),
                     torch.from_numpy(np.log1p(pop)), torch.from_numpy(pop > 0), torch.from_numpy(text),
                     new_similarity_table(text, pop == 0) if table else None)
@@ -137,7 +137,7 @@ def test_top_partners_match_the_dense_gram() -> None:
     x = sp.csr_matrix((rng.random((200, 30)) < 0.15).astype(np.float32))
     counts = (x.T @ x).toarray()
     np.fill_diagonal(counts, 0)
-    got = top_partners(x, 4, 2).toarray()
+    got = top_partners(gram(x), 4, 2).toarray()
     for i in range(30):
         row = np.where(counts[i] >= 2, counts[i], 0)
         kept = np.flatnonzero(got[i])
