@@ -127,8 +127,9 @@ def served(run_dir: Path, data: dict, tasks: list[str], gate: str | None) -> Non
     """The served default ranker (the hybrid with a model), fitted as Recommender.load fits it: before = the
     trained scorer alone and the gate as it was (evidence weight pop / (pop + tau) even for a query without
     any evidence), after = cold query items borrowing their text neighbours' rows and such a query left to the model."""
-    from graphassoc.recommend.context import RankContext
-    from graphassoc.recommend.rankers import ModelRanker, zscore
+    from graphassoc.rankers.context import RankContext
+    from graphassoc.rankers.model import ModelRanker
+    from graphassoc.rankers.hybrid import zscore
     from graphassoc.recommend.service import default_method, make_ranker
     from graphassoc.runs import Run
 
@@ -159,7 +160,8 @@ def served(run_dir: Path, data: dict, tasks: list[str], gate: str | None) -> Non
 
 
 def _best_mode(run: Path) -> str:
-    from graphassoc.model.load import _valid_rank, trained_modes
+    from graphassoc.model.load import _valid_rank
+    from graphassoc.runs import trained_modes
 
     return max(trained_modes(run), key=lambda m: _valid_rank(Path(run) / "model" / m))
 

@@ -69,7 +69,7 @@ def audience_command(
     as_json: bool = typer.Option(False, "--json", help="Machine output (JSON lines) on stdout."),
 ) -> None:
     """The N customers most likely to buy ITEM next (salted keys; the raw ids stay in the run)."""
-    from graphassoc.recommend.context import RankContext
+    from graphassoc.rankers.context import RankContext
     from graphassoc.recommend.service import _TunedValues
     from graphassoc.runs import Run
     from graphassoc.users.audience import audience

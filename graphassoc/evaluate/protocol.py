@@ -152,22 +152,26 @@ def rank_of_targets(scores: np.ndarray, target: np.ndarray, pos: np.ndarray) -> 
     return 1 + higher + tied_before
 
 
-def top_k(scores: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
-    """Indices of the k best items per row, ties broken by `pos` (same order as rank_of_targets).
+def top_k(scores: np.ndarray, k: int, pos: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the k best items per row, best first, ties broken by `pos` (same order as
+    rank_of_targets; None: the lower column first, as a stable argsort).
 
     Without sorting whole rows (a full sort per query dominated batch recommendation time):
-    np.partition finds each row's k-th best score, and only the items at or above it (k, or a few
-    more on ties) are sorted by (score desc, pos asc).
+    np.argpartition picks each row's k best and only those are sorted by (score desc, pos asc). A row
+    where more items tie at its k-th best score than the k picked is redone exactly from all of them.
     """
     n_rows, n_items = scores.shape
     k = min(k, n_items)
     if k == 0 or n_rows == 0:
         return np.zeros((n_rows, k), dtype=np.int64)
-    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
-    out = np.empty((n_rows, k), dtype=np.int64)
-    for row in range(n_rows):
+    tie = np.arange(n_items) if pos is None else pos
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(scores, part, axis=1)
+    out = np.take_along_axis(part, np.lexsort((tie[part], -vals), axis=1), axis=1).astype(np.int64)
+    kth = vals.min(axis=1)
+    for row in np.flatnonzero((scores >= kth[:, None]).sum(axis=1) > k):
         cand = np.flatnonzero(scores[row] >= kth[row])
-        out[row] = cand[np.lexsort((pos[cand], -scores[row, cand]))[:k]]
+        out[row] = cand[np.lexsort((tie[cand], -scores[row, cand]))[:k]]
     return out
 
 

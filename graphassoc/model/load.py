@@ -12,7 +12,7 @@ from safetensors import SafetensorError
 
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
-from graphassoc.evaluate.protocol import basket_matrix
+from graphassoc.evaluate.protocol import basket_matrix, top_k
 from graphassoc.graph.ease_config import EaseConfig
 from graphassoc.model import checkpoint as ck
 from graphassoc.model.checkpoint import FORMAT, rank_key
@@ -22,7 +22,7 @@ from graphassoc.model.evidence import Evidence, build_evidence
 from graphassoc.model.net import HybridNet, bag
 from graphassoc.model.saving import items_fingerprint
 from graphassoc.model.validation import score_block_rows
-from graphassoc.runs import Run
+from graphassoc.runs import Run, trained_modes
 from graphassoc.text.config import TextConfig
 from graphassoc.text.encoder import encode_texts
 
@@ -146,29 +146,12 @@ class TrainedModel:
             idx = list(range(start, min(start + 512, self.n_items)))
             scores = self.score_baskets([np.array([i]) for i in idx])
             scores[np.arange(len(idx)), idx] = -np.inf
-            top = top_k_rows(scores, k)
+            top = top_k(scores, k)
             for r, i in enumerate(idx):
                 for rank, j in enumerate(top[r]):
                     rows.append((ids[i], ids[j], float(scores[r, j]), rank + 1))
         return pl.DataFrame(rows, schema={"item_id": pl.Utf8, "related_id": pl.Utf8, "score": pl.Float64, "rank": pl.Int32},
                             orient="row")
-
-
-def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Per row the k best columns, best first, ties by lower column (= a stable argsort's first k),
-    without sorting whole rows: only the columns at or above each row's k-th best value are sorted."""
-    k = min(k, scores.shape[1])
-    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]
-    out = np.empty((len(scores), k), dtype=np.int64)
-    for r in range(len(scores)):
-        cand = np.flatnonzero(scores[r] >= kth[r])
-        out[r] = cand[np.argsort(-scores[r, cand], kind="stable")[:k]]
-    return out
-
-
-def trained_modes(run_dir: str | Path) -> list[str]:
-    root = Path(run_dir) / "model"
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
 
 def load_model(run_dir: str | Path, mode: str | None = None, which: str = "best",

@@ -23,7 +23,7 @@ from graphassoc.model.data import Data, load_data
 from graphassoc.model.distributed import is_main_process
 from graphassoc.model.results import TrainResult
 from graphassoc.model.trainer import Progress, StepHook, Trainer
-from graphassoc.runs import Run, peak_rss_mb, seed_everything, update_meta, write_parquet
+from graphassoc.runs import Run, first_seed, peak_rss_mb, seed_everything, update_meta, write_parquet
 from graphassoc.text.encoder import resolve_model_dir
 
 __all__ = ["train", "TrainResult"]
@@ -89,7 +89,7 @@ def train(run_dir: str | Path, cfg: Config, progress: Progress = lambda _m: None
     out = model_root / name
     if out.exists() and not overwrite:
         raise UsageError(f"'{out}' already exists; pass --overwrite to retrain it, or --set train.name=OTHER")
-    seed = int(cfg.seed if cfg.seed is not None else (run.config.seed or 0))
+    seed = first_seed(cfg.seed, run.config.seed)
     seed_everything(seed)
     data = load_data(run, cfg, seed)
     work = model_root / f".{name}.partial"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphassoc.evaluate.protocol import top_k
 from graphassoc.text.neighbours_config import NeighboursConfig
 
 # Queries per block of the exact search: (block x n_base) float32 similarities in memory.
@@ -33,17 +34,6 @@ def nearest(query: np.ndarray, base: np.ndarray, k: int, exclude_self: bool = Fa
     return hnsw_nearest(q, b, k, exclude_self, cfg)
 
 
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the k largest scores' columns and values, sorted descending (ties: lower column first)."""
-    n = scores.shape[1]
-    kk = min(k, n)
-    part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk] if kk < n else np.tile(np.arange(n), (len(scores), 1))
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    idx = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    return idx, np.take_along_axis(vals, order, axis=1).astype(np.float32)
-
-
 def _pad(idx: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if idx.shape[1] >= k:
         return idx[:, :k], sims[:, :k]
@@ -62,7 +52,8 @@ def exact_nearest(q: np.ndarray, b: np.ndarray, k: int, exclude_self: bool) -> t
         if exclude_self:
             rows = np.arange(len(s))
             s[rows, start + rows] = -np.inf
-        i, v = top_k(s, k)
+        i = top_k(s, k)
+        v = np.take_along_axis(s, i, axis=1)
         i[~np.isfinite(v)] = -1
         idx[start:start + len(s)], sims[start:start + len(s)] = _pad(i, v, k)
     return idx, sims

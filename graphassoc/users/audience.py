@@ -24,8 +24,9 @@ import polars as pl
 import scipy.sparse as sp
 
 from graphassoc.errors import DataError
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import EaseRanker, context_gram
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.ease import EaseRanker
+from graphassoc.rankers.base import context_gram
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.history import UserHistory
 

@@ -53,8 +53,8 @@ def pick_diverse(bundles: pl.DataFrame, k: int) -> pl.DataFrame:
 
 def _completion(run: Run, bundles: pl.DataFrame) -> tuple[list[str | None], list[float | None], str]:
     """The best new product for each bundle, from the model (or the text encoder without one)."""
-    from graphassoc.recommend.context import RankContext
-    from graphassoc.recommend.rankers import pick_model_ranker
+    from graphassoc.rankers.context import RankContext
+    from graphassoc.rankers.model import pick_model_ranker
 
     items = run.items()
     new = np.flatnonzero(items["popularity"].to_numpy() == 0)

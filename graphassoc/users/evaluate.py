@@ -17,7 +17,7 @@ import numpy as np
 from graphassoc.errors import DataError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.protocol import Queries, Ranking, exclude_query_items, rank_of_targets, top_k
-from graphassoc.recommend.context import RankContext
+from graphassoc.rankers.context import RankContext
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.history import UserHistory, query_users
 

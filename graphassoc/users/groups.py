@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from graphassoc.runs import Run, atomic_dir, write_json, write_parquet
+from graphassoc.runs import Run, atomic_dir, first_seed, write_json, write_parquet
 from graphassoc.users.config import UsersConfig
 
 
@@ -48,7 +48,7 @@ def build_groups(run_dir: Path, cfg: UsersConfig | None = None) -> GroupsResult:
     cfg = cfg or UsersConfig()
     run = Run(run_dir, "items.parquet", "graph/edges.parquet")
     items, edges = run.items(), run.edges()
-    seed = run.config.seed or 0
+    seed = first_seed(run.config.seed)
     communities = sorted(_communities(edges, cfg, seed), key=len, reverse=True)
     group = np.full(items.height, -1, dtype=np.int64)
     for g, nodes in enumerate(communities):

@@ -34,8 +34,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from graphassoc.evaluate.protocol import concat_queries, leave_one_out
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import EaseRanker, Ranker, densify, zscore
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.ease import EaseRanker
+from graphassoc.rankers.base import Ranker, densify
+from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.history import UserHistory, query_users
 from graphassoc.users.signals import HistorySignals, history_signals

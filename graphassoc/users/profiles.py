@@ -53,9 +53,9 @@ def _segment(baskets: int, recency: float | None, cfg: UsersConfig) -> str:
 def _embeddings(run: Run) -> tuple[np.ndarray | None, str]:
     try:
         from graphassoc.model import load_model
-        from graphassoc.recommend.rankers import GnnNoTextRanker, model_modes
+        from graphassoc.rankers.model import text_modes
 
-        modes = [m for m in model_modes(run.path) if m != GnnNoTextRanker.mode]
+        modes = text_modes(run.path)
         if modes:
             return np.asarray(load_model(run.path, modes[0]).item_vectors(), dtype=np.float32), f"model-{modes[0]} item vectors"
     except Exception:  # noqa: BLE001 - a model that cannot load: fall back to text, say so in the source

@@ -17,8 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphassoc.evaluate.protocol import concat_queries, exclude_query_items, leave_one_out
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import Ranker, zscore
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.base import Ranker
+from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.features import FEATURES, Candidates, candidates
 from graphassoc.users.history import UserHistory, query_users

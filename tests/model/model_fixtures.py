@@ -61,3 +61,18 @@ FAST = ["train.epochs=3", "train.batch_size=32", "train.hidden=16", "train.neigh
 def tiny_config(run: Path, *extra: str):
     base = yaml.safe_load((run / "config.yaml").read_text())
     return load_config(None, FAST + list(extra), base=base)
+
+
+class StopTraining(Exception):
+    """Raised by stop_at's hook: a run interrupted the way a kill would leave it."""
+
+
+def stop_at(epoch: int, step: int):
+    """A train(on_step=...) hook that stops the run at this step of this epoch. The step's hook runs before
+    its checkpoint, so with train.checkpoint_steps=1 the run resumes from step - 1's."""
+
+    def hook(ev: dict) -> None:
+        if ev["phase"] == "train" and ev["epoch"] == epoch and ev["step"] == step:
+            raise StopTraining
+
+    return hook

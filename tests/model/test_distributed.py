@@ -24,7 +24,7 @@ from graphassoc.cli.main import app
 from graphassoc.model import train
 from graphassoc.model.checkpoint import load_tensors
 from graphassoc.model.distributed import Distributed
-from model_fixtures import FAST, tiny_config
+from model_fixtures import FAST, StopTraining, stop_at, tiny_config
 
 runner = CliRunner()
 # 120 examples an epoch in batches of 17 over 2 ranks: 9 + 8 per step (uneven weights), and a last
@@ -78,16 +78,9 @@ def test_two_gloo_processes_take_the_single_process_steps(single_run: Path) -> N
 def test_single_process_checkpoint_resumes_on_two(single_run: Path) -> None:
     """A run cut mid-epoch by one process is finished by two: the checkpoint does not depend on the world size."""
 
-    class Stop(Exception):
-        pass
-
-    def stop_mid_epoch_two(ev: dict) -> None:
-        if ev["phase"] == "train" and ev["epoch"] == 2 and ev["step"] == 3:
-            raise Stop
-
-    with pytest.raises(Stop):
+    with pytest.raises(StopTraining):
         train(single_run, tiny_config(single_run, *ARGS, "train.name=cut", "train.checkpoint_steps=1"),
-              on_step=stop_mid_epoch_two)
+              on_step=stop_at(epoch=2, step=3))
     proc = _torchrun(single_run, "train.name=cut", "train.checkpoint_steps=1")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "resuming cut at epoch 2, step 2" in proc.stderr

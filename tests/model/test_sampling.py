@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from graphassoc.model.config import TrainConfig
-from graphassoc.model.load import top_k_rows
+from graphassoc.evaluate.protocol import top_k
 from graphassoc.model.sampling import CandidateSampler, use_sampled_softmax
 
 
@@ -60,9 +60,9 @@ def test_auto_softmax_switches_at_the_configured_size() -> None:
     assert not use_sampled_softmax(TrainConfig(softmax="full"), 10**6)
 
 
-def test_top_k_rows_equals_a_stable_argsort() -> None:
+def test_top_k_without_pos_equals_a_stable_argsort() -> None:
     rng = np.random.default_rng(2)
     scores = rng.integers(0, 5, size=(30, 40)).astype(np.float32)  # many ties
     scores[0, :] = -np.inf
     want = np.argsort(-scores, axis=1, kind="stable")[:, :7]
-    np.testing.assert_array_equal(top_k_rows(scores, 7), want)
+    np.testing.assert_array_equal(top_k(scores, 7), want)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from graphassoc.cli.main import app
 from graphassoc.errors import UsageError
 from graphassoc.model import load_model, train
-from model_fixtures import FAST, tiny_config
+from model_fixtures import FAST, StopTraining, stop_at, tiny_config
 
 runner = CliRunner()
 
@@ -101,16 +101,8 @@ def test_same_seed_same_metrics(tiny_run: Path) -> None:
 def test_interrupted_run_resumes_to_the_same_result(tiny_run: Path) -> None:
     reference = _train(tiny_run, "train.name=ref", "train.checkpoint_steps=1")
 
-    class Stop(Exception):
-        pass
-
-    def stop_mid_epoch_two(ev: dict) -> None:
-        # Step 3's hook runs before its checkpoint: the run resumes from step 2's, mid-epoch.
-        if ev["phase"] == "train" and ev["epoch"] == 2 and ev["step"] == 3:
-            raise Stop
-
-    with pytest.raises(Stop):
-        _train(tiny_run, "train.name=cut", "train.checkpoint_steps=1", on_step=stop_mid_epoch_two)
+    with pytest.raises(StopTraining):  # resumes from step 2's checkpoint, mid-epoch
+        _train(tiny_run, "train.name=cut", "train.checkpoint_steps=1", on_step=stop_at(epoch=2, step=3))
     state = json.loads((tiny_run / "model" / ".cut.partial" / "checkpoint" / "state.json").read_text())
     assert (state["epoch"], state["step_in_epoch"]) == (1, 2) and len(state["epoch_losses"]) == 2
     assert not (tiny_run / "model" / "cut").exists()
@@ -212,15 +204,8 @@ def test_run_without_graph_is_one_line(tiny_run: Path) -> None:
 
 
 def test_checkpoint_from_other_config_is_refused(tiny_run: Path) -> None:
-    class Stop(Exception):
-        pass
-
-    def stop(ev: dict) -> None:
-        if ev["phase"] == "train" and ev["epoch"] == 2:
-            raise Stop
-
-    with pytest.raises(Stop):
-        _train(tiny_run, on_step=stop)
+    with pytest.raises(StopTraining):
+        _train(tiny_run, on_step=stop_at(epoch=2, step=1))
     state = tiny_run / "model" / ".frozen.partial" / "checkpoint" / "state.json"
     before = state.read_text()
     line = _one_line_error(runner.invoke(app, ["train", str(tiny_run), *sum([["--set", a] for a in FAST], []),

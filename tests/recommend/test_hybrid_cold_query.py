@@ -12,8 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluate"))
 from tiny_run import build_tiny_run  # noqa: E402
 
-from graphassoc.recommend.context import RankContext  # noqa: E402
-from graphassoc.recommend.rankers import HybridRanker, TextRanker, zscore  # noqa: E402
+from graphassoc.rankers.context import RankContext  # noqa: E402
+from graphassoc.rankers.hybrid import HybridRanker, zscore  # noqa: E402
+from graphassoc.rankers.text import TextRanker  # noqa: E402
 from graphassoc.runs import Run  # noqa: E402
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import EaseRanker
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.ease import EaseRanker
 from graphassoc.runs import Run
 from graphassoc.users.audience import AudienceModel, buyers_after, recall_at
 from graphassoc.users.history import UserHistory

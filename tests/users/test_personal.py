@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from graphassoc.recommend.context import RankContext
-from graphassoc.recommend.rankers import EaseRanker, zscore
+from graphassoc.rankers.context import RankContext
+from graphassoc.rankers.ease import EaseRanker
+from graphassoc.rankers.hybrid import zscore
 from graphassoc.runs import Run
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.evaluate import history_masks

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from graphassoc.evaluate.protocol import exclude_query_items, rank_of_targets
-from graphassoc.recommend.rankers import EaseRanker, zscore
+from graphassoc.rankers.ease import EaseRanker
+from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.history import NO_TIME, UserHistory, query_users
 from graphassoc.users.personal import NO_PARAMS, PersonalRanker, history_lift
 from graphassoc.users.signals import history_signals
@@ -16,12 +17,17 @@ from .test_history import INDEX, baskets
 from .test_personal import context
 
 
-def test_sparse_tuning_ranks_equal_full_catalogue_ranks(user_run):
+def _tuning_inputs(user_run):
+    """The user run's context, histories, valid queries with their users and cut times, and a fitted EASE."""
     ctx = context(user_run)
     history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
     queries = ctx.queries()
     users, before = query_users(ctx.baskets, queries.basket_ids)
-    ease = EaseRanker().fit(ctx)
+    return ctx, history, queries, users, before, EaseRanker().fit(ctx)
+
+
+def test_sparse_tuning_ranks_equal_full_catalogue_ranks(user_run):
+    ctx, history, queries, users, before, ease = _tuning_inputs(user_run)
     keep = 10
     tset = tuning_set(lambda block, _sig: zscore(ease.score(block)), history, queries, users, before, [1.0, 0.5],
                       ctx.tiebreak, keep=keep, chunk=7)
@@ -59,11 +65,7 @@ def test_coordinate_ascent_finds_the_peak_of_a_separable_function():
 
 def test_tuning_never_scores_more_than_a_block_at_once(user_run):
     """The only dense array of the tuning is one block x catalogue (memory per block, at any size)."""
-    ctx = context(user_run)
-    history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
-    queries = ctx.queries()
-    users, before = query_users(ctx.baskets, queries.basket_ids)
-    ease = EaseRanker().fit(ctx)
+    ctx, history, queries, users, before, ease = _tuning_inputs(user_run)
     seen: list[int] = []
 
     def score(block, _sig):
