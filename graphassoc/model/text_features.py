@@ -57,7 +57,7 @@ def prepare_text(run: Run, cfg: Config, data: Any, work: Path, device: torch.dev
     encoder, text, losses = None, None, []
     if t.use_text and t.mode == "frozen":
         progress("encoding item texts (cached in RUN/text/)")
-        text = torch.from_numpy(item_embeddings(run, cfg.text, device))
+        text = torch.from_numpy(item_embeddings(run, cfg.text, device, progress=progress))
     elif t.use_text and t.mode == "two-stage":
         enc_dir = work / "encoder"
         if not (enc_dir / "config.json").is_file():
@@ -74,13 +74,13 @@ def prepare_text(run: Run, cfg: Config, data: Any, work: Path, device: torch.dev
         tuned = cfg.text.model_copy(update={"model": str(enc_dir)})
         encoder = load_encoder(tuned, device, fresh=True)
         progress("stage 2: re-encoding item texts with the fine-tuned encoder")
-        text = torch.from_numpy(item_embeddings(run, tuned, device))
+        text = torch.from_numpy(item_embeddings(run, tuned, device, progress=progress))
     elif t.use_text:  # joint
         encoder = load_encoder(cfg.text, device, fresh=True)
         if resuming and (work / "checkpoint" / "encoder.safetensors").is_file():
             encoder.model.load_state_dict(ck.load_tensors(work / "checkpoint" / "encoder.safetensors", device))
         progress("encoding item texts (joint mode: cache refreshed every %d steps)" % t.refresh_steps)
-        text = torch.from_numpy(encode_with(encoder, data.texts, cfg.text.batch_size, cfg.text.max_length))
+        text = torch.from_numpy(encode_with(encoder, data.texts, cfg.text.batch_size, cfg.text.max_length, progress))
     if text is not None:
         text = text.to(device)
     feats = TextFeatures(text, encoder if t.mode == "joint" else None, data.texts, cfg.text, t)

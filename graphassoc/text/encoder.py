@@ -122,21 +122,26 @@ def load_encoder(cfg: TextConfig, device: str | torch.device = "cpu", fresh: boo
     return _cached_encoder(cfg.encoder, cfg.model, str(device), cfg.quantize)
 
 
-def encode_with(enc: LoadedEncoder, texts: list[str], batch_size: int = 128, max_length: int = 64) -> np.ndarray:
-    """Encode with a loaded encoder: token-length-sorted batches (dynamic padding), no autograd."""
+def encode_with(enc: LoadedEncoder, texts: list[str], batch_size: int = 128, max_length: int = 64,
+                progress: Callable[[str], None] | None = None) -> np.ndarray:
+    """Encode with a loaded encoder: token-length-sorted batches (dynamic padding), no autograd.
+    `progress` hears "encoded N / M texts" about every tenth of the way (minutes at 50k+ items on a CPU)."""
     if not texts:
         return np.zeros((0, int(enc.model.config.hidden_size)), dtype=np.float32)
     unique, inverse = np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)
     if len(unique) < len(texts):  # catalogues repeat titles (variants, copies): encode each text once
-        return encode_with(enc, unique.tolist(), batch_size, max_length)[inverse.ravel()]
+        return encode_with(enc, unique.tolist(), batch_size, max_length, progress)[inverse.ravel()]
     # Tokenize everything once, then batch by exact token length: most batches need no padding at all.
     ids = enc.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.empty((len(texts), int(enc.model.config.hidden_size)), dtype=np.float32)
     was_training = enc.model.training
     enc.model.eval()
+    report_every = max(batch_size, -(-len(texts) // 10 // batch_size) * batch_size)
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
+            if progress is not None and start and start % report_every == 0:
+                progress(f"encoded {start:,} / {len(texts):,} texts")
             idx = order[start:start + batch_size]
             batch = enc.tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
             mask = batch["attention_mask"].to(enc.device)
@@ -149,11 +154,12 @@ def encode_with(enc: LoadedEncoder, texts: list[str], batch_size: int = 128, max
     return out
 
 
-def encode_texts(texts: list[str], cfg: TextConfig | None = None, device: str | torch.device = "cpu") -> np.ndarray:
+def encode_texts(texts: list[str], cfg: TextConfig | None = None, device: str | torch.device = "cpu",
+                 progress: Callable[[str], None] | None = None) -> np.ndarray:
     """Embeddings (n, dim) float32, L2-normalised, one row per text in the given order."""
     cfg = cfg or TextConfig()
     enc = load_encoder(cfg, device)
-    return encode_with(enc, [t if t else "" for t in texts], cfg.batch_size, cfg.max_length)
+    return encode_with(enc, [t if t else "" for t in texts], cfg.batch_size, cfg.max_length, progress)
 
 
 def item_texts(items: pl.DataFrame, cfg: TextConfig | None = None) -> list[str]:
@@ -186,7 +192,7 @@ def _run_path(run: Any) -> Path:
 
 
 def item_embeddings(run: Any, cfg: TextConfig | None = None, device: str | torch.device = "cpu",
-                    texts: list[str] | None = None) -> np.ndarray:
+                    texts: list[str] | None = None, progress: Callable[[str], None] | None = None) -> np.ndarray:
     """Embeddings of every catalogue item (row order of items.parquet), cached in RUN/text/."""
     cfg = cfg or TextConfig()
     run_dir = _run_path(run)
@@ -207,7 +213,7 @@ def item_embeddings(run: Any, cfg: TextConfig | None = None, device: str | torch
                 return cached
         except (ValueError, OSError, EOFError):  # truncated or damaged (copied badly): encode again, rewrite it
             pass
-    vectors = encode_texts(texts, cfg, device)
+    vectors = encode_texts(texts, cfg, device, progress)
     if cfg.cache:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(cache_file) as tmp:  # a killed run never leaves a truncated cache

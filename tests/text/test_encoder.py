@@ -130,3 +130,14 @@ def test_int8_encoder_stays_close_to_fp32() -> None:
     assert (fp32 * int8).sum(axis=1).min() >= 0.9
     nearest = [np.argsort(-(e @ e.T), axis=1)[:, 1] for e in (fp32, int8)]
     assert nearest[0].tolist() == nearest[1].tolist()
+
+
+def test_long_encodings_report_progress(tiny_bert: Path) -> None:
+    texts = [f"item number {i} with words" for i in range(95)]
+    heard: list[str] = []
+    vectors = encode_texts(texts, TextConfig(model=str(tiny_bert), batch_size=8), progress=heard.append)
+    assert vectors.shape[0] == 95
+    counts = [int(m.split()[1]) for m in heard]
+    # about every tenth of the way, in whole batches, counting up, never at 0 or the end
+    assert counts == sorted(counts) and 5 <= len(counts) <= 11
+    assert all(c % 8 == 0 and 0 < c < 95 for c in counts) and all(m.endswith("/ 95 texts") for m in heard)
