@@ -28,15 +28,13 @@ def export_command(
     set_: Optional[list[str]] = SetOption,
 ) -> None:
     """Export products, rules and scored links as RDF, GraphML, GEXF, Neo4j CSVs, PyKEEN TSV or Parquet."""
-    import yaml
-
-    from graphassoc.config import load_config, validate_section
+    from graphassoc.config import RUN_CONFIG_FIX, load_config, read_yaml, validate_section
     from graphassoc.export.config import ExportConfig
     from graphassoc.export.api import export
     from graphassoc.runs import require_run
 
     run_config = require_run(run_dir) / "config.yaml"
-    base = yaml.safe_load(run_config.read_text()) if run_config.is_file() else None
+    base = read_yaml(run_config, "run config", RUN_CONFIG_FIX) if run_config.is_file() else None
     cfg = load_config(config, set_, base=base).export  # the run's export section, then --config / --set
     options = {k: v for k, v in {"top_k": top_k, "min_lift": min_lift}.items() if v is not None}
     if options:

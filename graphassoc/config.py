@@ -109,6 +109,21 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def read_yaml(path: Path, what: str, fix: str) -> dict[str, Any]:
+    """The YAML mapping in `path`; anything else (bad YAML, binary, a list) is one UsageError line
+    naming the file (`what`, e.g. "config file") and what to do (`fix`)."""
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:  # a binary file is not UTF-8
+        raise UsageError(f"{what} '{path}' is not valid YAML ({str(exc).splitlines()[0]}); {fix}") from None
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{what} '{path}' holds a {type(loaded).__name__}, not a mapping; {fix}")
+    return loaded
+
+
+RUN_CONFIG_FIX = "restore it, or rebuild the run with `graphassoc build-graph`"
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """Config from defaults <- base dict (e.g. a run's config.yaml) <- YAML file <- `--set` overrides."""
@@ -120,12 +135,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not p.is_file():
             presets = ", ".join(sorted(f.stem for f in CONFIG_DIR.glob("*.yaml")))
             raise UsageError(f"config file '{path}' not found; give a YAML path or a preset ({presets})")
-        try:
-            loaded = yaml.safe_load(p.read_text()) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:  # a binary file is not UTF-8
-            raise UsageError(f"config file '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
-        if not isinstance(loaded, dict):
-            raise UsageError(f"config file '{p}' must hold a mapping of sections, e.g. 'mining: {{min_support: 0.01}}'")
+        loaded = read_yaml(p, "config file", "it must hold a mapping of sections, e.g. 'mining: {min_support: 0.01}'")
         tree = _merge(tree, upgrade_keys(loaded, f"config file '{p}'"))
     for item in overrides or []:
         key, value = parse_override(item)
@@ -157,4 +167,4 @@ def load_run_config(run_dir: str | Path, path: str | Path | None = None, overrid
     from graphassoc.runs import require_run
 
     run = require_run(Path(run_dir), "config.yaml")
-    return load_config(path, overrides, base=yaml.safe_load((run / "config.yaml").read_text()) or {})
+    return load_config(path, overrides, base=read_yaml(run / "config.yaml", "run config", RUN_CONFIG_FIX))

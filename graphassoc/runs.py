@@ -255,11 +255,9 @@ class Run:
 
     @property
     def config(self):  # -> graphassoc.config.Config
-        import yaml
+        from graphassoc.config import RUN_CONFIG_FIX, Config, read_yaml
 
-        from graphassoc.config import Config
-
-        return Config.model_validate(yaml.safe_load((self.path / "config.yaml").read_text()))
+        return Config.model_validate(read_yaml(self.path / "config.yaml", "run config", RUN_CONFIG_FIX))
 
     @property
     def meta(self) -> dict[str, Any]:

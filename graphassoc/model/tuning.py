@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from graphassoc.config import Config, load_config
+from graphassoc.config import Config, load_config, read_yaml
 from graphassoc.errors import UsageError
 from graphassoc.model.checkpoint import rank_key
 from graphassoc.runs import Run, atomic_dir, write_parquet
@@ -25,11 +25,9 @@ def read_space(path: str | Path) -> dict[str, list[Any]]:
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"search space file '{path}' does not exist; give a YAML file like 'train.lr: [0.001, 0.003]'")
-    try:
-        space = yaml.safe_load(p.read_text()) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:  # a binary file is not UTF-8
-        raise UsageError(f"search space '{p}' is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(space, dict) or not space or not all(isinstance(v, list) and v for v in space.values()):
+    example = "it must map dotted keys to non-empty lists, e.g. 'train.hidden: [64, 128]'"
+    space = read_yaml(p, "search space", example)
+    if not space or not all(isinstance(v, list) and v for v in space.values()):
         raise UsageError(f"search space '{p}' must map dotted keys to non-empty lists, e.g. 'train.hidden: [64, 128]'")
     return {str(k): v for k, v in space.items()}
 

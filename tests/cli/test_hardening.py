@@ -212,6 +212,16 @@ def test_a_corrupt_model_config_is_one_line(trained_run: Path, tmp_path: Path) -
     one_line_failure(result, err, 1, "config.json' is corrupt")
 
 
+@pytest.mark.parametrize("command", [("compare",), ("recommend", "--item", "R0", "-m", "cooccurrence"),
+                                     ("export", "--format", "parquet")])
+def test_a_corrupt_run_config_is_one_line_naming_it(run_copy: Path, command: tuple[str, ...]) -> None:
+    (run_copy / "config.yaml").write_text("mining: [not, a, mapping\n")
+    before = snapshot(run_copy)
+    result, _, err = cli(command[0], run_copy, *command[1:])
+    one_line_failure(result, err, 2, f"run config '{run_copy / 'config.yaml'}' is not valid YAML", "build-graph")
+    assert snapshot(run_copy) == before
+
+
 def test_a_truncated_embedding_cache_is_encoded_again(trained_run: Path, tmp_path: Path) -> None:
     import numpy as np
 

@@ -71,7 +71,7 @@ def _half_written(run: Path) -> str:
 
 def _bad_config(run: Path) -> str:
     (run / "config.yaml").write_text("mining: [not, a, mapping\n")
-    return "ParserError"  # the YAML error, not yet the file's name (state._one_line keeps the error's first line)
+    return f"run config '{run / 'config.yaml'}' is not valid YAML"
 
 
 def _truncated_edges(run: Path) -> str:
