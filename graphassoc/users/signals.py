@@ -44,7 +44,20 @@ class HistorySignals:
         return np.diff(self.indptr) > 0
 
 
-def _one(history: UserHistory, rows: np.ndarray, query: np.ndarray, decays: Sequence[float]) -> tuple:
+@dataclass
+class PastItems:
+    """One query's customer history, per item bought before (the query's own items left out)."""
+    items: np.ndarray
+    repeat: dict[float, np.ndarray]  # decay -> decayed share of the past baskets holding the item
+    similar: np.ndarray
+    count: np.ndarray
+    since: np.ndarray  # past baskets since the newest one holding the item (0: the newest of all)
+    last: np.ndarray  # time (microseconds) of the newest past basket holding the item
+    qshare: float  # share of the query's items bought before
+
+
+def past_items(history: UserHistory, rows: np.ndarray, query: np.ndarray, decays: Sequence[float]) -> PastItems:
+    """What the customer's past baskets `rows` (history.rows: contiguous, oldest first) say per item."""
     sizes = history.item_ptr[rows + 1] - history.item_ptr[rows]
     flat = history.items[history.item_ptr[rows[0]]:history.item_ptr[rows[-1] + 1]]  # a customer's rows are contiguous
     basket_of = np.repeat(np.arange(len(rows)), sizes)
@@ -55,30 +68,34 @@ def _one(history: UserHistory, rows: np.ndarray, query: np.ndarray, decays: Sequ
     repeat = {d: np.bincount(inverse, weights=d ** age, minlength=len(items)) / (d ** np.arange(len(rows))).sum()
               for d in decays}
     similar = np.bincount(inverse, weights=sim[basket_of], minlength=len(items)) / max(sim.sum(), 1e-12)
-    count = np.bincount(inverse, minlength=len(items)).astype(np.float64)
+    count = np.bincount(inverse, minlength=len(items))
+    by_item, starts = np.argsort(inverse, kind="stable"), np.r_[0, np.cumsum(count)[:-1]]
+    since = np.minimum.reduceat(age[by_item], starts).astype(np.float64)
+    last = np.maximum.reduceat(history.times[rows][basket_of][by_item], starts)
     qshare = float(np.isin(query, items).mean()) if len(query) else 1.0  # no basket: all history is relevant
     keep = ~np.isin(items, query)
-    return items[keep], {d: r[keep] for d, r in repeat.items()}, similar[keep], count[keep], qshare
+    return PastItems(items[keep], {d: r[keep] for d, r in repeat.items()}, similar[keep],
+                     count[keep].astype(np.float64), since[keep], last[keep], qshare)
 
 
 def history_signals(history: UserHistory, queries: Sequence[np.ndarray], users: Sequence[str | None],
                     before: Sequence[int], decays: Sequence[float]) -> HistorySignals:
     """Signals of each query's customer history strictly before `before[i]` (microseconds)."""
-    parts: list[tuple] = []
+    parts: list[PastItems] = []
     qshare = np.zeros(len(queries))
     for i, (query, user, t) in enumerate(zip(queries, users, before)):
         rows = history.rows(user, int(t))
         if len(rows):
-            part = _one(history, rows, np.asarray(query, dtype=np.int64), decays)
-            qshare[i] = part[4]
-            parts.append(part)
+            parts.append(past_items(history, rows, np.asarray(query, dtype=np.int64), decays))
+            qshare[i] = parts[-1].qshare
         else:
-            parts.append((np.zeros(0, dtype=np.int64), {d: np.zeros(0) for d in decays}, np.zeros(0), np.zeros(0), 0.0))
+            none = np.zeros(0)
+            parts.append(PastItems(np.zeros(0, dtype=np.int64), {d: none for d in decays}, none, none, none, none, 0.0))
     indptr = np.zeros(len(queries) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(p[0]) for p in parts])
+    indptr[1:] = np.cumsum([len(p.items) for p in parts])
 
     def flat(values: list[np.ndarray], dtype: type = np.float64) -> np.ndarray:
         return np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
 
-    return HistorySignals(indptr, flat([p[0] for p in parts], np.int64), {d: flat([p[1][d] for p in parts]) for d in decays},
-                          flat([p[2] for p in parts]), flat([p[3] for p in parts]), qshare)
+    return HistorySignals(indptr, flat([p.items for p in parts], np.int64), {d: flat([p.repeat[d] for p in parts]) for d in decays},
+                          flat([p.similar for p in parts]), flat([p.count for p in parts]), qshare)
