@@ -67,6 +67,8 @@ class TrainConfig(StrictModel):
     # graph, so a large catalogue takes fewer, larger steps (x16 UCI: ~80 steps an epoch instead of ~630).
     sampled_batch_size: int = Field(default=2048, ge=1)
     patience: int = Field(default=3, ge=1)  # epochs without a better validation HR@10 before stopping
+    # "Better" means by more than this (graphassoc/model/stopper.py): smaller moves are validation noise.
+    min_delta: float = Field(default=0.001, ge=0.0)
     # Checkpoint for resume every epoch and every N steps (0 = epochs only).
     checkpoint_steps: int = Field(default=0, ge=0)
 

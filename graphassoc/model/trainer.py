@@ -52,7 +52,7 @@ class Trainer:
         self.name = out.name
         self.start = time.perf_counter()
         self.loop = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "history": [], "epoch_losses": []}
-        self.stopper = Stopper(self.t.patience)
+        self.stopper = Stopper(self.t.patience, self.t.min_delta)
         self.dist = Distributed.from_env()  # torchrun: this process's rank (model/distributed.py); else a no-op
 
     def fit(self) -> TrainResult:
