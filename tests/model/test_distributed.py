@@ -115,3 +115,22 @@ def test_world_size_without_torchrun_is_one_line(tiny_run: Path, monkeypatch: py
     result = runner.invoke(app, ["train", str(tiny_run)])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     assert "torchrun" in result.output and "MASTER_ADDR" in result.output
+
+
+@pytest.mark.parametrize("mode", ["two-stage", "joint"])
+def test_fine_tuning_modes_run_on_two_gloo_processes(single_run: Path, tiny_bert_model: Path, mode: str) -> None:
+    """The encoder's gradients are all-reduced with the rest: the fine-tuned encoder is saved, its top
+    layer changed and its bottom one frozen, and the model answers free text."""
+    from safetensors.torch import load_file
+
+    from graphassoc.model import load_model
+
+    name = f"ddp-{mode}"
+    proc = _torchrun(single_run, f"train.name={name}", f"train.mode={mode}", "train.epochs=2", "train.finetune_layers=1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("done in") == 1
+    before = load_file(str(tiny_bert_model / "model.safetensors"))
+    after = load_file(str(single_run / "model" / name / "model-best" / "encoder" / "model.safetensors"))
+    assert any(not torch.equal(before[k], after[k]) for k in before if "encoder.layer.1." in k)
+    assert all(torch.equal(before[k], after[k]) for k in before if "encoder.layer.0." in k)
+    assert load_model(single_run, name).score_texts(["red mug"]).shape == (1, 40)
