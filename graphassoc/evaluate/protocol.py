@@ -211,21 +211,35 @@ def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chu
 
 def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
     """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
-    guard_block(2 * min(chunk, len(queries)), len(pos))  # the scores and their rows repeated per target
+    guard_block(2 * min(chunk, len(queries)), len(pos))  # the scores and their sorted copy
     out: list[np.ndarray] = []
     for start in range(0, len(queries), chunk):
         batch = queries.query[start:start + chunk]
-        targets = queries.targets[start:start + chunk]
         scores = exclude_query_items(np.array(score(batch), dtype=np.float32, copy=True), batch)
-        sizes = np.asarray([len(t) for t in targets])
-        lo = 0
-        while lo < len(batch):  # queries whose targets together repeat at most `chunk` score rows
-            hi = lo + max(1, int(np.searchsorted(np.cumsum(sizes[lo:]), chunk, side="right")))
-            rows = np.repeat(np.arange(lo, hi), sizes[lo:hi])
-            flat = np.concatenate(targets[lo:hi]).astype(np.int64)
-            ranks = rank_of_targets(scores[rows], flat, pos)
-            out.extend(np.split(ranks, np.cumsum(sizes[lo:hi])[:-1]))
-            lo = hi
+        out.extend(ranks_of_many_targets(scores, queries.targets[start:start + chunk], pos))
+    return out
+
+
+def ranks_of_many_targets(scores: np.ndarray, targets: Sequence[np.ndarray], pos: np.ndarray) -> list[np.ndarray]:
+    """rank_of_targets for several targets per row, without a pass over the row per target.
+
+    A basket's single item asks for its ~20 others: per target, rank_of_targets' three passes over
+    the catalogue cost 20x what one sort of the row does (x16 UCI: 62k items, 23k queries, 4 minutes
+    a ranker). Each row is sorted once; a target's higher-scored items are a binary search. Only a
+    target whose score other items share (e.g. the zeros of a co-occurrence row) needs a pass, to
+    count the tied items ahead of it in the tie-break order.
+    """
+    ordered = np.sort(scores, axis=1)
+    n = scores.shape[1]
+    out = []
+    for row, items in enumerate(targets):
+        items = np.asarray(items, dtype=np.int64)
+        own = scores[row, items]
+        above = np.searchsorted(ordered[row], own, side="right")
+        ranks = 1 + (n - above)
+        for k in np.flatnonzero(above - np.searchsorted(ordered[row], own, side="left") > 1):
+            ranks[k] += int(((scores[row] == own[k]) & (pos < pos[items[k]])).sum())
+        out.append(ranks.astype(np.int64))
     return out
 
 

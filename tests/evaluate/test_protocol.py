@@ -118,13 +118,17 @@ def test_a_block_of_scores_too_big_stops_naming_the_chunk_size(monkeypatch):
     assert not called  # stopped before scoring anything
 
 
-def test_item_to_basket_ranks_do_not_depend_on_the_block_size():
+@pytest.mark.parametrize("ties", [True, False])
+def test_item_to_basket_ranks_do_not_depend_on_the_block_size(ties: bool):
     """Brute force: rank = 1 + items scored higher + tied items earlier in the tie-break, per target."""
     from graphassoc.evaluate.protocol import MultiQueries, evaluate_multi
 
     rng = np.random.default_rng(5)
     n = 30
-    table = rng.integers(0, 4, size=(40, n)).astype(np.float32)  # many ties
+    # many ties (and -inf scores), or none: the sorted-row search and its tie pass both checked
+    table = rng.integers(0, 4, size=(40, n)).astype(np.float32) if ties else rng.normal(size=(40, n)).astype(np.float32)
+    if ties:
+        table[rng.random((40, n)) < 0.1] = -np.inf
     targets = [rng.choice(np.arange(1, n), size=rng.integers(1, 6), replace=False) for _ in range(40)]
     q = MultiQueries("test", [str(i) for i in range(40)], [np.array([0])] * 40, targets)
     pos = protocol.tiebreak_positions(rng.integers(0, 9, n))
