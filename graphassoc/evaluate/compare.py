@@ -19,8 +19,8 @@ from graphassoc.errors import UsageError
 from graphassoc.evaluate import metrics as M
 from graphassoc.evaluate.config import EvaluateConfig
 from graphassoc.evaluate.leakage import check_leakage
-from graphassoc.evaluate.protocol import (MultiQueries, Queries, Ranking, evaluate, evaluate_multi, item_to_basket,
-                                          leave_one_out, sample_split, target_cooccurrence)
+from graphassoc.evaluate.protocol import (MultiQueries, Queries, Ranking, draws_within, evaluate, evaluate_multi,
+                                          item_to_basket, leave_one_out, sample_split, target_cooccurrence)
 from graphassoc.rankers.base import RANKERS, Ranker, RankerUnavailable
 from graphassoc.rankers.context import RankContext
 from graphassoc.rankers.model import ModelRanker, text_modes
@@ -208,14 +208,18 @@ def _run_rankers(rankers: list[Ranker], ctx: RankContext, queries: Queries, i2b:
     return runs
 
 
-def _protocol(ecfg: EvaluateConfig, seed: int, n_queries: int, n_item_to_basket: int, tested: int) -> dict[str, Any]:
+def _protocol(ecfg: EvaluateConfig, seed: int, n_queries: int, n_item_to_basket: int, tested: int,
+              draws: int) -> dict[str, Any]:
     """What the report says about how the figures were measured (`tested`: test baskets before any sample)."""
     sampled = ecfg.max_test_baskets is not None and tested > ecfg.max_test_baskets
     return {"task": "leave-one-out basket completion (headline); item-to-basket as a second task",
             "split": "test", "queries": n_queries, "item_to_basket_queries": n_item_to_basket,
             "test_baskets": (f"a uniform sample of {ecfg.max_test_baskets:,} of {tested:,} (seed {seed}, "
                              "evaluate.max_test_baskets)") if sampled else f"all {tested:,}",
-            "hidden_item": f"one per basket, drawn with seed {seed}",
+            "hidden_item": f"one per basket, drawn with seed {seed}" + (
+                f"; {draws} draws (seeds {seed}-{seed + draws - 1}) for the spread across draws" if draws > 1 else
+                f"; one draw (evaluate.draws={ecfg.draws} capped so the draws' queries stay within "
+                f"evaluate.max_test_baskets)" if ecfg.draws > 1 else ""),
             "evidence_window": "train + valid baskets (everything before the test cut)",
             "tuning": f"validation split, metric {ecfg.tune_metric}",
             "ties": "broken by evidence popularity, then item index",
@@ -251,7 +255,8 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     target_pop = ctx.popularity[queries.target]
     masks = M.strata(cooc, target_pop == 0)
     i2b = item_to_basket(baskets, ctx.item_index, "test", seed)
-    extra_draws = [leave_one_out(baskets, ctx.item_index, "test", seed + d) for d in range(1, ecfg.draws)]
+    draws = draws_within(ecfg.draws, ecfg.max_test_baskets, len(queries))
+    extra_draws = [leave_one_out(baskets, ctx.item_index, "test", seed + d) for d in range(1, draws)]
     rankers, skipped = _expand(ecfg.rankers, run.path)
     runs = _run_rankers(rankers, ctx, queries, i2b, extra_draws, timings, skipped, progress)
     if not runs:
@@ -278,7 +283,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
         popularity_buckets=_popularity_buckets(runs, target_pop),
         overlap=overlap(runs, "rules", model_side),
         examples=worked_examples(runs, "rules", model_side, ctx, queries, ecfg.examples),
-        protocol=_protocol(cfg.evaluate, seed, len(queries), len(i2b), tested), timings=timings.stages, personal=personal)
+        protocol=_protocol(cfg.evaluate, seed, len(queries), len(i2b), tested, draws), timings=timings.stages, personal=personal)
     progress("writing the report")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         result.save(tmp)

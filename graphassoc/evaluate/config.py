@@ -21,7 +21,9 @@ class EvaluateConfig(StrictModel):
     # Hidden-item draws: the bootstrap covers the sampling of baskets, not which item is hidden, and
     # on the full data HR@10 moves by up to 0.02 between draws. With draws > 1 the report adds each
     # ranker's mean / min / max over that many draws (seeds seed, seed+1, ...); the headline and its
-    # intervals stay on the first draw so paired differences remain paired.
+    # intervals stay on the first draw so paired differences remain paired. At most as many draws as keep
+    # their queries within max_test_baskets (evaluate.protocol.draws_within): the shared data gets 3,
+    # its x4 and x16 replications (20k+ queries, already precise) one.
     draws: int = Field(default=3, ge=1, le=20)
     # Which validation metric picks EASE's lambda and the hybrid gate (never a test metric).
     tune_metric: Literal["hr@10", "ndcg@10", "mrr"] = "hr@10"

@@ -100,6 +100,15 @@ def concat_queries(parts: list[Queries]) -> Queries:
                    np.concatenate([p.target for p in parts]))
 
 
+def draws_within(draws: int, cap: int | None, n_queries: int) -> int:
+    """Hidden-item draws of a query set (each scores every query against the whole catalogue), at most
+    as many as keep the draws' queries within `cap` (None: no cap): a small split is noisy and gets
+    all of them, a large one gets one, which is precise already."""
+    if cap is None or n_queries == 0:
+        return draws
+    return max(1, min(draws, cap // n_queries))
+
+
 def item_to_basket(baskets: pl.DataFrame, item_index: Mapping[str, int], split: str, seed: int) -> MultiQueries:
     """One query per `split` basket with >= 2 catalogue items: a seeded item asks for the others."""
     # A stream of its own, so adding this task never changes the leave-one-out draw.

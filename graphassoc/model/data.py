@@ -11,8 +11,8 @@ import polars as pl
 from graphassoc.config import Config
 from graphassoc.errors import UsageError
 from graphassoc.evaluate.leakage import baskets_fingerprint
-from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, concat_queries, leave_one_out, ordered,
-                                          sample_split)
+from graphassoc.evaluate.protocol import (Queries, basket_indices, basket_matrix, concat_queries, draws_within,
+                                          leave_one_out, ordered, sample_split)
 from graphassoc.runs import Run
 from graphassoc.text.encoder import item_texts
 
@@ -58,9 +58,7 @@ def load_data(run: Run, cfg: Config, seed: int) -> Data:
     if len(valid) == 0:
         raise UsageError("the run has no validation baskets with >= 2 items, needed for early stopping; "
                          "rebuild it with split.valid_start or split.valid_fraction set")
-    draws = cfg.train.calibration_draws
-    if cfg.train.validation_baskets is not None:
-        draws = max(1, min(draws, cfg.train.validation_baskets // len(valid)))
+    draws = draws_within(cfg.train.calibration_draws, cfg.train.validation_baskets, len(valid))
     return Data(items, index, item_texts(items, cfg.text), basket_matrix(context, index, items.height),
                 [b for b in basket_indices(later, index) if len(b) >= 2],
                 basket_matrix(train, index, items.height), basket_indices(context, index), valid,

@@ -161,3 +161,11 @@ def test_sample_split_cuts_only_that_split_to_a_seeded_subset() -> None:
     assert cut.equals(sample_split(baskets, "test", 10, seed=3))
     assert not cut.equals(sample_split(baskets, "test", 10, seed=4))
     assert sample_split(baskets, "test", 40, seed=3) is baskets and sample_split(baskets, "test", None, 3) is baskets
+
+
+def test_draws_stay_within_the_query_cap():
+    assert protocol.draws_within(3, 25_000, 5_200) == 3  # the shared data: every draw
+    assert protocol.draws_within(3, 25_000, 9_000) == 2
+    assert protocol.draws_within(3, 25_000, 23_268) == 1  # x16: one draw, never none
+    assert protocol.draws_within(3, 25_000, 60_000) == 1
+    assert protocol.draws_within(3, None, 60_000) == 3
