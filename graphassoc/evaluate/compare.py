@@ -221,7 +221,7 @@ def _protocol(ecfg: EvaluateConfig, seed: int, n_queries: int, n_item_to_basket:
                 f"; one draw (evaluate.draws={ecfg.draws} capped so the draws' queries stay within "
                 f"evaluate.max_test_baskets)" if ecfg.draws > 1 else ""),
             "evidence_window": "train + valid baskets (everything before the test cut)",
-            "tuning": f"validation split, metric {ecfg.tune_metric}",
+            "tuning": f"validation split (at most train.validation_baskets of its baskets), metric {ecfg.tune_metric}",
             "ties": "broken by evidence popularity, then item index",
             "strata": "cold / sparse / warm: evidence baskets holding the target together with at least "
                       "one query item (0 / 1-5 / > 5); never_seen: target in no evidence basket",

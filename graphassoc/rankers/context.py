@@ -19,7 +19,8 @@ import polars as pl
 import scipy.sparse as sp
 
 from graphassoc.evaluate.config import EvaluateConfig
-from graphassoc.evaluate.protocol import Queries, basket_matrix, history_popularity, leave_one_out, tiebreak_positions
+from graphassoc.evaluate.protocol import (Queries, basket_matrix, history_popularity, leave_one_out, sample_split,
+                                          tiebreak_positions)
 from graphassoc.rankers.config import RankersConfig
 
 EVIDENCE = {"valid": ("train",), "test": ("train", "valid")}
@@ -73,10 +74,18 @@ class RankContext:
         return tiebreak_positions(self.popularity)
 
     def queries(self, split: str | None = None) -> Queries:
+        """Leave-one-out queries of a split. Validation (where rankers tune: EASE's lambda, the hybrid's
+        gate, one full scoring pass per grid value) reads at most train.validation_baskets of its
+        baskets, as many as the model is selected on; only the queries are sampled, the evidence
+        stays whole."""
         split = split or self.phase
         key = f"queries:{split}:{self.seed}"
         if key not in self.cache:
-            self.cache[key] = leave_one_out(self.baskets, self.item_index, split, self.seed)
+            baskets = self.baskets
+            if split == "valid":
+                train = getattr(self.config, "train", None)
+                baskets = sample_split(baskets, "valid", train.validation_baskets if train else None, self.seed)
+            self.cache[key] = leave_one_out(baskets, self.item_index, split, self.seed)
         return self.cache[key]
 
     def validation(self) -> "RankContext":

@@ -279,3 +279,16 @@ def test_text_ranker_from_neighbour_lists_keeps_the_exact_top(tiny_run):
         assert a[top] == pytest.approx(e[top], abs=1e-5)
         assert (a[np.argsort(-a, kind="stable")[:5]] >= e[top].min() - 1e-5).all()
         assert (a <= e + 1e-5).all()  # a max over fewer candidates, never above the exact one
+
+
+def test_tuning_reads_at_most_validation_baskets_queries_and_keeps_the_evidence(fixture_run: Path) -> None:
+    run = Run(fixture_run)
+    whole = RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, run.config)
+    capped_cfg = run.config.model_copy(update={"train": run.config.train.model_copy(update={"validation_baskets": 100})})
+    capped = RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, capped_cfg)
+    all_valid = whole.validation().queries()
+    some = capped.validation().queries()
+    assert len(all_valid) > 100 >= len(some) > 50  # baskets with < 2 catalogue items make no query
+    assert set(some.basket_ids) <= set(all_valid.basket_ids)
+    assert (capped.evidence != whole.evidence).nnz == 0  # the test evidence (train + valid) is whole
+    assert len(capped.queries()) == len(whole.queries())
