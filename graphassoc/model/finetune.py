@@ -58,12 +58,14 @@ def contrastive_finetune(enc: LoadedEncoder, texts: list[str], baskets: list[np.
                          max_length: int, rng: np.random.Generator,
                          on_step: Callable[[int, float], None] = lambda step, loss: None) -> list[float]:
     """InfoNCE on co-purchase pairs with in-batch negatives: items bought together get close texts."""
+    from transformers import get_constant_schedule_with_warmup
+
     params = trainable_layers(enc, cfg.finetune_layers)
     if not params or cfg.contrastive_steps == 0:
         return []
     opt = torch.optim.AdamW(params, lr=cfg.encoder_lr, weight_decay=cfg.weight_decay)
     warm = max(1, min(cfg.warmup_steps, cfg.contrastive_steps // 10))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
+    sched = get_constant_schedule_with_warmup(opt, warm)  # the schedule the GNN's loop uses too (transformers')
     enc.model.train()
     losses = []
     for step in range(cfg.contrastive_steps):
