@@ -18,6 +18,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from graphassoc.graph.copurchase import basket_matrix as graph_basket_matrix
+from graphassoc.threads import thread_map, workers
 
 ScoreFn = Callable[[list[np.ndarray]], np.ndarray]
 
@@ -201,32 +202,36 @@ class Ranking:
 
 
 def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chunk: int = 512) -> Ranking:
-    """Score the full catalogue for every query in chunks, exclude query items, rank the targets."""
-    guard_block(min(chunk, len(queries)), len(pos))
-    ranks, tops = [], []
-    for start in range(0, len(queries), chunk):
+    """Score the full catalogue for every query in chunks, exclude query items, rank the targets.
+    Chunks run on a few threads (graphassoc/threads.py): ranking them is numpy work that releases the GIL."""
+    guard_block(workers() * min(chunk, len(queries)), len(pos))
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
         batch = queries.query[start:start + chunk]
         target = queries.target[start:start + chunk]
         scores = np.array(score(batch), dtype=np.float32, copy=True)
         if scores.shape != (len(batch), len(pos)):
             raise ValueError(f"ranker returned scores of shape {scores.shape}, expected {(len(batch), len(pos))}")
         exclude_query_items(scores, batch)
-        ranks.append(rank_of_targets(scores, target, pos))
-        tops.append(top_k(scores, k, pos))
-    if not ranks:
+        return rank_of_targets(scores, target, pos), top_k(scores, k, pos)
+
+    parts = thread_map(block, range(0, len(queries), chunk))
+    if not parts:
         return Ranking(np.zeros(0, dtype=np.int64), np.zeros((0, k), dtype=np.int64))
+    ranks, tops = zip(*parts)
     return Ranking(np.concatenate(ranks).astype(np.int64), np.concatenate(tops).astype(np.int64))
 
 
 def evaluate_multi(score: ScoreFn, queries: MultiQueries, pos: np.ndarray, chunk: int = 256) -> list[np.ndarray]:
     """Rank of every target of every query (1-based, same tie-break), for item-to-basket metrics."""
-    guard_block(2 * min(chunk, len(queries)), len(pos))  # the scores and their sorted copy
-    out: list[np.ndarray] = []
-    for start in range(0, len(queries), chunk):
+    guard_block(2 * workers() * min(chunk, len(queries)), len(pos))  # the scores and their sorted copy
+
+    def block(start: int) -> list[np.ndarray]:
         batch = queries.query[start:start + chunk]
         scores = exclude_query_items(np.array(score(batch), dtype=np.float32, copy=True), batch)
-        out.extend(ranks_of_many_targets(scores, queries.targets[start:start + chunk], pos))
-    return out
+        return ranks_of_many_targets(scores, queries.targets[start:start + chunk], pos)
+
+    return [ranks for part in thread_map(block, range(0, len(queries), chunk)) for ranks in part]
 
 
 def ranks_of_many_targets(scores: np.ndarray, targets: Sequence[np.ndarray], pos: np.ndarray) -> list[np.ndarray]:

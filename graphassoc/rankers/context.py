@@ -19,8 +19,8 @@ import polars as pl
 import scipy.sparse as sp
 
 from graphassoc.evaluate.config import EvaluateConfig
-from graphassoc.evaluate.protocol import (Queries, basket_matrix, history_popularity, leave_one_out, sample_split,
-                                          tiebreak_positions)
+from graphassoc.evaluate.protocol import (Queries, basket_matrix, concat_queries, draws_within, history_popularity,
+                                          leave_one_out, sample_split, tiebreak_positions)
 from graphassoc.rankers.config import RankersConfig
 
 EVIDENCE = {"valid": ("train",), "test": ("train", "valid")}
@@ -87,6 +87,19 @@ class RankContext:
                 baskets = sample_split(baskets, "valid", train.validation_baskets if train else None, self.seed)
             self.cache[key] = leave_one_out(baskets, self.item_index, split, self.seed)
         return self.cache[key]
+
+    def validation_draws(self, draws: int) -> Queries:
+        """`draws` hidden-item draws of the validation queries (seeds seed, seed + 1, ...; the first is
+        queries("valid")), fewer where more would exceed train.validation_baskets queries in all: a
+        tuning that wants several draws against noise gets them on a small shop, one on a large one."""
+        first = self.queries("valid")
+        train = getattr(self.config, "train", None)
+        draws = draws_within(draws, train.validation_baskets if train else None, len(first))
+        if draws == 1:
+            return first
+        baskets = sample_split(self.baskets, "valid", train.validation_baskets if train else None, self.seed)
+        return concat_queries([first, *(leave_one_out(baskets, self.item_index, "valid", self.seed + d)
+                                        for d in range(1, draws))])
 
     def validation(self) -> "RankContext":
         """The context rankers tune in: evidence = train, queries = the valid split."""

@@ -7,13 +7,13 @@ from typing import Callable, Sequence
 import numpy as np
 
 from graphassoc.evaluate.metrics import per_query
-from graphassoc.evaluate.protocol import exclude_query_items, rank_of_targets
 from graphassoc.rankers.base import RANKERS, Ranker, RankerUnavailable
 from graphassoc.rankers.context import RankContext
 from graphassoc.rankers.counts import CooccurrenceRanker
 from graphassoc.rankers.ease import EaseRanker
 from graphassoc.rankers.model import ModelRanker, pick_model_ranker, text_modes
 from graphassoc.rankers.text import TextRanker
+from graphassoc.threads import thread_map
 
 
 def zscore(scores: np.ndarray) -> np.ndarray:
@@ -40,7 +40,59 @@ def gate(popularity: np.ndarray, tau: float) -> np.ndarray:
     return pop / (pop + np.float32(tau))
 
 
+def metric_cutoff(metric: str) -> int | None:
+    """The rank beyond which the metric is 0 (hr@10, ndcg@10: 10), None when every rank counts (mrr)."""
+    return int(metric.split("@")[1]) if "@" in metric else None
+
+
+def grid_ranks(z_e: np.ndarray, z_m: np.ndarray, alphas: np.ndarray, grid: list[tuple[int, float, float]],
+               queries: Sequence[np.ndarray], target: np.ndarray, pos: np.ndarray,
+               cutoff: int | None = None) -> list[np.ndarray]:
+    """The target's rank under every gate of the grid, as rank_of_targets would give on the mixed scores
+    alpha * z_e + (1 - alpha) * beta * z_m with the query's items excluded, without scoring the whole
+    catalogue once per grid point (45 catalogue passes were most of compare's time at 62k items).
+
+    Exact, from two bounds. A mixed score is a convex combination of z_e and beta * z_m, so an item whose
+    best combination over the grid stays below the target's worst can never outrank it: only the other
+    items (the candidates, a few percent of the catalogue) are scored per grid point. With a cutoff
+    (hr@10, ndcg@10), a query whose target is beaten under every gate by cutoff items already scores 0
+    everywhere: its ranks are reported as cutoff + 1 and it is not scored further.
+    """
+    n_rows = len(target)
+    rows = np.arange(n_rows)
+    betas = np.array(sorted({beta for _, _, beta in grid}), dtype=np.float32)
+    # The target's mixed score under each gate, computed exactly as the full rows would be.
+    e_t, m_t = z_e[rows, target], z_m[rows, target]
+    target_scores = np.stack([alphas[i][target] * e_t + (1 - alphas[i][target]) * np.float32(beta) * m_t
+                              for i, _, beta in grid])  # (grid, rows)
+    low_t, high_t = target_scores.min(axis=0), target_scores.max(axis=0)
+    slack = np.float32(1e-5) * (1 + np.abs(np.concatenate([low_t, high_t])))  # float rounding of the combination
+    excluded = np.zeros(z_e.shape, dtype=bool)
+    excluded[np.repeat(rows, [len(q) for q in queries]), np.concatenate(list(queries)).astype(np.int64)] = True
+    ranks = np.full((len(grid), n_rows), (cutoff or 0) + 1, dtype=np.int64)
+    live = np.ones(n_rows, dtype=bool)
+    if cutoff is not None:
+        floor = np.minimum(z_e, np.minimum(betas[0] * z_m, betas[-1] * z_m))
+        floor[excluded] = -np.inf
+        live = (floor > (high_t + slack[n_rows:])[:, None]).sum(axis=1) < cutoff
+        del floor
+    ceiling = np.maximum(z_e, np.maximum(betas[0] * z_m, betas[-1] * z_m))
+    candidate = (ceiling >= (low_t - slack[:n_rows])[:, None]) & ~excluded & live[:, None]
+    del ceiling
+    r, c = np.nonzero(candidate)
+    e_c, m_c, pos_c = z_e[r, c], z_m[r, c], pos[c]
+    before = pos_c < pos[target][r]
+    for g, (i, _, beta) in enumerate(grid):
+        mixed = alphas[i][c] * e_c + (1 - alphas[i][c]) * np.float32(beta) * m_c
+        st = target_scores[g][r]
+        counted = (mixed > st) | ((mixed == st) & before)
+        ranks[g, live] = 1 + np.bincount(r, weights=counted, minlength=n_rows)[live].astype(np.int64)
+    return list(ranks)
+
+
 @RANKERS.register("hybrid", "co-occurrence evidence (EASE) where an item has history, the model where it has little; gate tuned on validation")
+
+
 class HybridRanker(Ranker):
     """score_j = a_j * z(evidence)_j + (1 - a_j) * beta * z(model)_j with a_j = pop_j / (pop_j + tau).
 
@@ -104,16 +156,17 @@ class HybridRanker(Ranker):
     def _grid(evidence: Ranker, model: Ranker, valid: RankContext) -> dict[tuple[float, float], float]:
         """Validation metric of every (tau, beta), scoring the queries in blocks (never queries x items at once)."""
         queries, metric, chunk = valid.queries(), valid.eval_cfg.tune_metric, valid.eval_cfg.chunk_size
-        alphas = {tau: gate(valid.popularity, tau)[None, :] for tau in HYBRID_TAUS}
-        sums = {(tau, beta): 0.0 for tau in HYBRID_TAUS for beta in HYBRID_BETAS}
-        for start in range(0, len(queries), chunk):
+        alphas = np.stack([gate(valid.popularity, tau) for tau in HYBRID_TAUS])
+        grid = [(i, tau, beta) for i, tau in enumerate(HYBRID_TAUS) for beta in HYBRID_BETAS]
+
+        def block(start: int) -> list[float]:
             batch, target = queries.query[start:start + chunk], queries.target[start:start + chunk]
-            z_e, z_m = zscore(evidence.score(batch)), zscore(model.score(batch))
-            for tau, beta in sums:
-                alpha = alphas[tau]
-                mixed = exclude_query_items(alpha * z_e + (1 - alpha) * beta * z_m, batch)
-                sums[(tau, beta)] += float(per_query(rank_of_targets(mixed, target, valid.tiebreak))[metric].sum())
-        return {key: total / len(queries) for key, total in sums.items()}
+            ranks = grid_ranks(zscore(evidence.score(batch)), zscore(model.score(batch)), alphas, grid, batch,
+                               target, valid.tiebreak, cutoff=metric_cutoff(metric))
+            return [float(per_query(r)[metric].sum()) for r in ranks]
+
+        sums = np.sum(thread_map(block, range(0, len(queries), chunk)), axis=0)
+        return {(tau, beta): float(total) / len(queries) for (_, tau, beta), total in zip(grid, sums)}
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))

@@ -19,8 +19,9 @@ class UsersConfig(StrictModel):
     # model is trained, else ease; the default ranker of `graphassoc recommend`).
     base: str = "auto"
     # Tuned on the validation queries (history = the customer's baskets before each query; tune_draws
-    # hidden-item draws per basket) by coordinate ascent over these grids, each starting at its first
-    # value (graphassoc/users/personal.py): recency decay of a past basket per newer basket (TIFU-KNN's
+    # hidden-item draws per basket, fewer where they would exceed train.validation_baskets queries) by
+    # coordinate ascent over these grids, each starting at its first value
+    # (graphassoc/users/personal.py): recency decay of a past basket per newer basket (TIFU-KNN's
     # r_b), the weights of the decayed repeat share, of the share in baskets like the current one and
     # of log(1 + count), and the exponent of the "share of the basket bought before" gate (0 = none).
     decays: list[float] = Field(default_factory=lambda: [1.0, 0.9, 0.8, 0.6, 0.4], min_length=1)

@@ -33,7 +33,6 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from graphassoc.evaluate.protocol import concat_queries, leave_one_out
 from graphassoc.rankers.context import RankContext
 from graphassoc.rankers.ease import EaseRanker
 from graphassoc.rankers.base import Ranker, densify
@@ -110,8 +109,7 @@ class PersonalRanker:
                 "count_w": list(c.count_weights), "gate": list(c.gates)}
 
     def _tune(self, valid: RankContext, base: Ranker, ease: Ranker | None) -> tuple[dict[str, float], float]:
-        queries = concat_queries([leave_one_out(valid.baskets, valid.item_index, "valid", valid.seed + d)
-                                  for d in range(self.cfg.tune_draws)])
+        queries = valid.validation_draws(self.cfg.tune_draws)
         if len(queries) == 0:
             return dict(NO_PARAMS), 0.0
         users, before = query_users(valid.baskets, queries.basket_ids)

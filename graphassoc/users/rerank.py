@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from graphassoc.evaluate.protocol import concat_queries, exclude_query_items, leave_one_out
+from graphassoc.evaluate.protocol import exclude_query_items
 from graphassoc.rankers.context import RankContext
 from graphassoc.rankers.base import Ranker
 from graphassoc.rankers.hybrid import zscore
@@ -53,8 +53,7 @@ class RerankRanker:
     def _train(self, valid: RankContext, name: str) -> tuple[Any, dict[str, Any]]:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        queries = concat_queries([leave_one_out(valid.baskets, valid.item_index, "valid", valid.seed + d)
-                                  for d in range(self.cfg.rerank_draws)])
+        queries = valid.validation_draws(self.cfg.rerank_draws)
         base = make_base(name, valid)
         users, before = query_users(valid.baskets, queries.basket_ids)
         cands = self._candidates(base, queries.query, users, before, valid.popularity)

@@ -292,3 +292,19 @@ def test_tuning_reads_at_most_validation_baskets_queries_and_keeps_the_evidence(
     assert set(some.basket_ids) <= set(all_valid.basket_ids)
     assert (capped.evidence != whole.evidence).nnz == 0  # the test evidence (train + valid) is whole
     assert len(capped.queries()) == len(whole.queries())
+
+
+def test_validation_draws_stay_within_validation_baskets_queries(fixture_run: Path) -> None:
+    run = Run(fixture_run)
+
+    def context(cap: int) -> RankContext:
+        cfg = run.config.model_copy(update={"train": run.config.train.model_copy(update={"validation_baskets": cap})})
+        return RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, cfg).validation()
+
+    roomy, tight = context(100_000), context(100)
+    first = roomy.queries()
+    four = roomy.validation_draws(4)
+    assert len(four) == 4 * len(first) and four.basket_ids[:len(first)] == first.basket_ids
+    assert not np.array_equal(four.target[:len(first)], four.target[len(first):2 * len(first)])  # other hidden items
+    capped = tight.validation_draws(4)
+    assert len(capped) <= 100 and capped.basket_ids == tight.queries().basket_ids  # one draw of the sample
