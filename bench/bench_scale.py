@@ -173,12 +173,17 @@ def main() -> None:
     if unknown := set(stages) - set(STAGES):
         raise SystemExit(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
     args.results.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
+    # Results accumulate across invocations (a size's stages can run one at a time, the slow ones
+    # apart): a size and stage measured again replaces its earlier figure.
+    saved = args.results / "results.json"
+    rows: list[dict[str, Any]] = json.loads(saved.read_text())["rows"] if saved.exists() else []
     for size in args.sizes.split(","):
         tx, catalog, preset = prepare(size, args.data)
         run = args.results / "runs" / size.replace(":", "_")
-        row: dict[str, Any] = {"size": size, "stages": {}}
-        rows.append(row)
+        row = next((r for r in rows if r["size"] == size), None)
+        if row is None:
+            row = {"size": size, "stages": {}}
+            rows.append(row)
         for stage in stages:
             print(f"{size}: {stage} ...", flush=True)
             result = run_stage(command(stage, run, tx, catalog, preset), args.results / f"{run.name}.{stage}.log",
@@ -189,11 +194,13 @@ def main() -> None:
             print(f"  {result}", flush=True)
             if result["exit"] != 0:
                 break  # later stages read this one's output
-        (args.results / "results.json").write_text(json.dumps(
-            {"rows": rows, "exponents": {s: {k: exponents(rows, s, k) for k in ("seconds", "cpu_s")} for s in stages}},
+        measured = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+        saved.write_text(json.dumps(
+            {"rows": rows, "exponents": {s: {k: exponents(rows, s, k) for k in ("seconds", "cpu_s")} for s in measured}},
             indent=2, default=str))
-    print(table(rows, stages))
-    plot(rows, stages, args.results / "scale.png")
+    measured = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+    print(table(rows, measured))
+    plot(rows, measured, args.results / "scale.png")
     print(f"results: {args.results / 'results.json'}, {args.results / 'scale.png'}")
 
 
