@@ -38,7 +38,7 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
 
         def score(batch: list[np.ndarray]) -> np.ndarray:
             flat, offsets = bag(batch, device)
-            with autocast(device):
+            with torch.no_grad(), autocast(device):  # per call: evaluate scores blocks on threads, and both are thread-local
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
         cal = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target, chunk=rows)
