@@ -109,6 +109,11 @@ def shape_of(run: Path) -> dict[str, Any]:
             "edges": summary.get("graph", {}).get("edges"), "timings": meta.get("timings", {})}
 
 
+def measured_stages(rows: list[dict[str, Any]]) -> list[str]:
+    """The stages with a figure for some size, in pipeline order (results accumulate across invocations)."""
+    return [s for s in STAGES if any(s in r["stages"] for r in rows)]
+
+
 def exponents(rows: list[dict[str, Any]], stage: str, key: str = "seconds") -> dict[str, float | None]:
     """Slope of log(key: wall or cpu seconds) against log(items) and log(baskets) over the sizes where `stage` ran."""
     ok = [r for r in rows if r["stages"].get(stage, {}).get("exit") == 0 and r.get("items")]
@@ -194,11 +199,11 @@ def main() -> None:
             print(f"  {result}", flush=True)
             if result["exit"] != 0:
                 break  # later stages read this one's output
-        measured = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+        measured = measured_stages(rows)
         saved.write_text(json.dumps(
             {"rows": rows, "exponents": {s: {k: exponents(rows, s, k) for k in ("seconds", "cpu_s")} for s in measured}},
             indent=2, default=str))
-    measured = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+    measured = measured_stages(rows)
     print(table(rows, measured))
     plot(rows, measured, args.results / "scale.png")
     print(f"results: {args.results / 'results.json'}, {args.results / 'scale.png'}")

@@ -202,14 +202,21 @@ class Ranking:
 
 
 def evaluate(score: ScoreFn, queries: Queries, pos: np.ndarray, k: int = 20, chunk: int = 512) -> Ranking:
-    """Score the full catalogue for every query in chunks, exclude query items, rank the targets.
-    Chunks run on a few threads (graphassoc/threads.py): ranking them is numpy work that releases the GIL."""
+    """Score the full catalogue for every query in chunks, exclude query items, rank the targets."""
+    return evaluate_rows(lambda part: score(queries.query[part]), queries, pos, k, chunk)
+
+
+def evaluate_rows(score_rows: Callable[[slice], np.ndarray], queries: Queries, pos: np.ndarray, k: int = 20,
+                  chunk: int = 512) -> Ranking:
+    """evaluate, for scorers that read more than the baskets (e.g. the customer of each query row):
+    `score_rows(part)` scores the query rows `part`. Chunks run on a few threads (graphassoc/threads.py):
+    ranking them is numpy work that releases the GIL."""
     guard_block(workers() * min(chunk, len(queries)), len(pos))
 
     def block(start: int) -> tuple[np.ndarray, np.ndarray]:
-        batch = queries.query[start:start + chunk]
-        target = queries.target[start:start + chunk]
-        scores = np.array(score(batch), dtype=np.float32, copy=True)
+        part = slice(start, start + chunk)
+        batch, target = queries.query[part], queries.target[part]
+        scores = np.array(score_rows(part), dtype=np.float32, copy=True)
         if scores.shape != (len(batch), len(pos)):
             raise ValueError(f"ranker returned scores of shape {scores.shape}, expected {(len(batch), len(pos))}")
         exclude_query_items(scores, batch)

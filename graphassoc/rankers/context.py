@@ -73,6 +73,17 @@ class RankContext:
     def tiebreak(self) -> np.ndarray:
         return tiebreak_positions(self.popularity)
 
+    @property
+    def validation_cap(self) -> int | None:
+        """train.validation_baskets of the run's config (None: no cap, or a context without a config)."""
+        train = getattr(self.config, "train", None)
+        return train.validation_baskets if train else None
+
+    @cached_property
+    def validation_sample(self) -> pl.DataFrame:
+        """The baskets with the valid split cut to validation_cap baskets (seeded); the rest whole."""
+        return sample_split(self.baskets, "valid", self.validation_cap, self.seed)
+
     def queries(self, split: str | None = None) -> Queries:
         """Leave-one-out queries of a split. Validation (where rankers tune: EASE's lambda, the hybrid's
         gate, one full scoring pass per grid value) reads at most train.validation_baskets of its
@@ -81,10 +92,7 @@ class RankContext:
         split = split or self.phase
         key = f"queries:{split}:{self.seed}"
         if key not in self.cache:
-            baskets = self.baskets
-            if split == "valid":
-                train = getattr(self.config, "train", None)
-                baskets = sample_split(baskets, "valid", train.validation_baskets if train else None, self.seed)
+            baskets = self.validation_sample if split == "valid" else self.baskets
             self.cache[key] = leave_one_out(baskets, self.item_index, split, self.seed)
         return self.cache[key]
 
@@ -93,12 +101,8 @@ class RankContext:
         queries("valid")), fewer where more would exceed train.validation_baskets queries in all: a
         tuning that wants several draws against noise gets them on a small shop, one on a large one."""
         first = self.queries("valid")
-        train = getattr(self.config, "train", None)
-        draws = draws_within(draws, train.validation_baskets if train else None, len(first))
-        if draws == 1:
-            return first
-        baskets = sample_split(self.baskets, "valid", train.validation_baskets if train else None, self.seed)
-        return concat_queries([first, *(leave_one_out(baskets, self.item_index, "valid", self.seed + d)
+        draws = draws_within(draws, self.validation_cap, len(first))
+        return concat_queries([first, *(leave_one_out(self.validation_sample, self.item_index, "valid", self.seed + d)
                                         for d in range(1, draws))])
 
     def validation(self) -> "RankContext":

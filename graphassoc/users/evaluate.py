@@ -16,9 +16,8 @@ import numpy as np
 
 from graphassoc.errors import DataError
 from graphassoc.evaluate import metrics as M
-from graphassoc.evaluate.protocol import Queries, Ranking, exclude_query_items, rank_of_targets, top_k
+from graphassoc.evaluate.protocol import Queries, Ranking, evaluate_rows
 from graphassoc.rankers.context import RankContext
-from graphassoc.threads import thread_map
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.history import UserHistory, query_users
 
@@ -27,19 +26,8 @@ Progress = Callable[[str], None]
 
 def evaluate_personal(ranker: Any, queries: Queries, users: list, before: np.ndarray, pos: np.ndarray,
                       k: int = 20, chunk: int = 512) -> Ranking:
-    """protocol.evaluate for rankers that also read the customer and the query time (chunks on threads)."""
-
-    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
-        part = slice(start, start + chunk)
-        batch = queries.query[part]
-        scores = exclude_query_items(np.array(ranker.score(batch, users[part], before[part]), dtype=np.float32), batch)
-        return rank_of_targets(scores, queries.target[part], pos), top_k(scores, k, pos)
-
-    parts = thread_map(block, range(0, len(queries), chunk))
-    if not parts:
-        return Ranking(np.zeros(0, dtype=np.int64), np.zeros((0, k), dtype=np.int64))
-    ranks, tops = zip(*parts)
-    return Ranking(np.concatenate(ranks).astype(np.int64), np.concatenate(tops).astype(np.int64))
+    """protocol.evaluate for rankers that also read the customer and the query time."""
+    return evaluate_rows(lambda part: ranker.score(queries.query[part], users[part], before[part]), queries, pos, k, chunk)
 
 
 def history_masks(history: UserHistory, users: list, before: np.ndarray) -> dict[str, np.ndarray]:
