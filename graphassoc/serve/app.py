@@ -68,6 +68,9 @@ def create_app(run_dir: str | Path, cfg: ServeConfig | None = None, load_in_back
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` with several workers: each worker process loads the run itself."""
+    from graphassoc.serve.server import one_thread_per_request
+
+    one_thread_per_request()  # in each worker process: the parent's setting does not cross the spawn
     cfg = ServeConfig.model_validate_json(os.environ.get("GRAPHASSOC_SERVE_CONFIG", "{}"))
     return create_app(os.environ["GRAPHASSOC_SERVE_RUN"], cfg)
 

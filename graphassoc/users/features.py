@@ -50,7 +50,7 @@ def candidates(history: UserHistory, rows: np.ndarray, query: np.ndarray, base_z
     feats[:, 0] = finite[items]
     feats[:, 1] = np.log(rank[items])
     feats[:, 6] = feats[:, 7] = -1.0  # never bought by this customer
-    if past is not None:
+    if past is not None and len(hist_items):  # a customer whose past items are all in the query has none left
         pos = np.searchsorted(stats["items"], items)
         found = (pos < len(stats["items"])) & (stats["items"][np.minimum(pos, len(stats["items"]) - 1)] == items)
         p = pos[found]
@@ -61,6 +61,7 @@ def candidates(history: UserHistory, rows: np.ndarray, query: np.ndarray, base_z
         feats[found, 6] = stats["since"][p]
         feats[found, 7] = (now - stats["last"][p]) / DAY_US if now < np.iinfo(np.int64).max else 0.0
         feats[found, 8] = stats["similar"][p]
+    if len(rows):
         feats[:, 9] = np.log1p(len(rows))
     feats[:, 10] = np.log1p(popularity[items])
     if neighbour_z is not None:

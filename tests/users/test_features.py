@@ -42,3 +42,15 @@ def test_history_candidates_keep_the_most_recent_and_their_own_features():
     f = {name: got.features[:, k] for k, name in enumerate(FEATURES)}
     np.testing.assert_allclose(f["share"], [2 / 3, 1 / 3], rtol=1e-6)
     np.testing.assert_array_equal(f["baskets_since"], [0, 0])
+
+
+def test_a_customer_whose_past_items_are_all_in_the_query_has_no_history_features():
+    # The reranker crashed here (it bisected an empty past-item array) on the shared data's validation.
+    h = UserHistory.from_baskets(baskets(), INDEX)  # u bought items 0-3 before; item 4 is a fifth catalogue item
+    query = np.array([0, 1, 2, 3])
+    base_z = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 1.0])
+    got = candidates(h, h.rows("u"), query, base_z, None, np.ones(5), 0, n_base=5, n_history=5)
+    f = {name: got.features[:, k] for k, name in enumerate(FEATURES)}
+    assert got.items.tolist() == [4]
+    np.testing.assert_array_equal(f["in_history"], [0])
+    np.testing.assert_allclose(f["user_baskets_log"], np.log1p(len(h.rows("u"))))  # still a returning customer
