@@ -22,8 +22,9 @@ def zscore(scores: np.ndarray) -> np.ndarray:
         finite = np.where(np.isfinite(scores), scores, np.inf).min(axis=1, keepdims=True)
         scores = np.where(np.isfinite(scores), scores, np.where(np.isfinite(finite), finite, 0.0))
     mean = scores.mean(axis=1, keepdims=True)
-    std = scores.std(axis=1, keepdims=True)
-    return (scores - mean) / np.maximum(std, 1e-9)
+    std = np.maximum(scores.std(axis=1, keepdims=True, mean=mean), 1e-9)  # the mean once, not twice
+    out = np.subtract(scores, mean)
+    return np.divide(out, std, out=out)  # in place: one (queries x items) temporary, not two
 
 
 HYBRID_TAUS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, float("inf"))
@@ -70,23 +71,33 @@ def grid_ranks(z_e: np.ndarray, z_m: np.ndarray, alphas: np.ndarray, grid: list[
     excluded = np.zeros(z_e.shape, dtype=bool)
     excluded[np.repeat(rows, [len(q) for q in queries]), np.concatenate(list(queries)).astype(np.int64)] = True
     ranks = np.full((len(grid), n_rows), (cutoff or 0) + 1, dtype=np.int64)
-    live = np.ones(n_rows, dtype=bool)
+    live = rows
     if cutoff is not None:
         floor = np.minimum(z_e, np.minimum(betas[0] * z_m, betas[-1] * z_m))
         floor[excluded] = -np.inf
-        live = (floor > (high_t + slack[n_rows:])[:, None]).sum(axis=1) < cutoff
+        live = np.flatnonzero((floor > (high_t + slack[n_rows:])[:, None]).sum(axis=1) < cutoff)
         del floor
-    ceiling = np.maximum(z_e, np.maximum(betas[0] * z_m, betas[-1] * z_m))
-    candidate = (ceiling >= (low_t - slack[:n_rows])[:, None]) & ~excluded & live[:, None]
+    # Only the live queries' rows are bounded and scored (most queries of a cutoff metric are settled above).
+    e_live, m_live = z_e[live], z_m[live]
+    ceiling = np.maximum(e_live, np.maximum(betas[0] * m_live, betas[-1] * m_live))
+    ceiling[excluded[live]] = -np.inf
+    r, c = np.nonzero(ceiling >= (low_t[live] - slack[:n_rows][live])[:, None])  # r: position in `live`
     del ceiling
-    r, c = np.nonzero(candidate)
-    e_c, m_c, pos_c = z_e[r, c], z_m[r, c], pos[c]
-    before = pos_c < pos[target][r]
-    for g, (i, _, beta) in enumerate(grid):
-        mixed = alphas[i][c] * e_c + (1 - alphas[i][c]) * np.float32(beta) * m_c
-        st = target_scores[g][r]
-        counted = (mixed > st) | ((mixed == st) & before)
-        ranks[g, live] = 1 + np.bincount(r, weights=counted, minlength=n_rows)[live].astype(np.int64)
+    e_c, m_c = e_live[r, c], m_live[r, c]
+    before = pos[c] < pos[target[live]][r]
+    bounds = np.searchsorted(r, np.arange(len(live) + 1))  # r is sorted: row k's candidates are bounds[k]:bounds[k+1]
+
+    def per_row(hits: np.ndarray) -> np.ndarray:  # sorted candidate positions -> how many in each row
+        return np.diff(np.searchsorted(hits, bounds))
+
+    for i in sorted({i for i, _, _ in grid}):
+        a_c = alphas[i][c]
+        e_part, m_weight = a_c * e_c, 1 - a_c  # the same float32 operations, in the same order, as the full rows
+        for g in (g for g, (j, _, _) in enumerate(grid) if j == i):
+            mixed = e_part + m_weight * np.float32(grid[g][2]) * m_c
+            st = target_scores[g][live][r]
+            tied = np.flatnonzero(mixed == st)
+            ranks[g, live] = 1 + per_row(np.flatnonzero(mixed > st)) + per_row(tied[before[tied]])
     return list(ranks)
 
 
@@ -136,37 +147,45 @@ class HybridRanker(Ranker):
         candidates = self._candidates(valid)
         if len(queries) == 0:
             return candidates[0], 0.0, 1.0, 0.0, {}
-        evidence = self._evidence(valid)
-        best: tuple[float, Callable[[], Ranker], float, float] = (-1.0, candidates[0], 0.0, 1.0)
-        tried: dict[str, float] = {}
+        sides: list[tuple[Callable[[], Ranker], Ranker]] = []
         for make in candidates:
             try:
-                model = make().fit(valid)
+                sides.append((make, make().fit(valid)))
             except RankerUnavailable:
                 continue
-            for (tau, beta), value in self._grid(evidence, model, valid).items():
+        if not sides:
+            raise RankerUnavailable("no model side for the hybrid could be fitted (no text encoder, no trained model)")
+        values = self._grid(self._evidence(valid), [model for _, model in sides], valid)
+        best: tuple[float, Callable[[], Ranker], float, float] = (-1.0, sides[0][0], 0.0, 1.0)
+        tried: dict[str, float] = {}
+        for (make, model), grid in zip(sides, values):
+            for (tau, beta), value in grid.items():
                 tried[model.name] = max(tried.get(model.name, -1.0), round(value, 4))
                 if value > best[0]:
                     best = (value, make, tau, beta)
-        if not tried:
-            raise RankerUnavailable("no model side for the hybrid could be fitted (no text encoder, no trained model)")
         return best[1], best[2], best[3], best[0], tried
 
     @staticmethod
-    def _grid(evidence: Ranker, model: Ranker, valid: RankContext) -> dict[tuple[float, float], float]:
-        """Validation metric of every (tau, beta), scoring the queries in blocks (never queries x items at once)."""
+    def _grid(evidence: Ranker, models: list[Ranker], valid: RankContext) -> list[dict[tuple[float, float], float]]:
+        """Validation metric of every (tau, beta) per model side, scoring the queries in blocks (never
+        queries x items at once); each block's evidence is scored once for all the model sides."""
         queries, metric, chunk = valid.queries(), valid.eval_cfg.tune_metric, valid.eval_cfg.chunk_size
         alphas = np.stack([gate(valid.popularity, tau) for tau in HYBRID_TAUS])
         grid = [(i, tau, beta) for i, tau in enumerate(HYBRID_TAUS) for beta in HYBRID_BETAS]
 
-        def block(start: int) -> list[float]:
+        def block(start: int) -> list[list[float]]:
             batch, target = queries.query[start:start + chunk], queries.target[start:start + chunk]
-            ranks = grid_ranks(zscore(evidence.score(batch)), zscore(model.score(batch)), alphas, grid, batch,
-                               target, valid.tiebreak, cutoff=metric_cutoff(metric))
-            return [float(per_query(r)[metric].sum()) for r in ranks]
+            z_e = zscore(evidence.score(batch))
+            sums = []
+            for model in models:
+                ranks = grid_ranks(z_e, zscore(model.score(batch)), alphas, grid, batch, target, valid.tiebreak,
+                                   cutoff=metric_cutoff(metric))
+                sums.append([float(per_query(r)[metric].sum()) for r in ranks])
+            return sums
 
-        sums = np.sum(thread_map(block, range(0, len(queries), chunk)), axis=0)
-        return {(tau, beta): float(total) / len(queries) for (_, tau, beta), total in zip(grid, sums)}
+        totals = np.sum(thread_map(block, range(0, len(queries), chunk)), axis=0)  # (sides, grid)
+        return [{(tau, beta): float(total) / len(queries) for (_, tau, beta), total in zip(grid, side)}
+                for side in totals]
 
     def _score(self, queries: Sequence[np.ndarray]) -> np.ndarray:
         z_e, z_m = zscore(self.evidence.score(queries)), zscore(self.model.score(queries))
