@@ -7,6 +7,7 @@ the setting that changes the size, instead of letting the OS kill the process at
 
 from __future__ import annotations
 
+import functools
 import os
 
 from graphassoc.errors import GraphassocError
@@ -39,6 +40,7 @@ def _meminfo_available() -> int:
     return 2**62  # unknown (not Linux): do not block
 
 
+@functools.lru_cache(maxsize=1)  # fixed for the process's life; reading it cost a tenth of a served request
 def _cgroup_limit() -> int | None:
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:

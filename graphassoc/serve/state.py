@@ -125,11 +125,24 @@ class Holder:
                 log.error(self.error)
                 raise ReloadFailed(self.error) from err
             self.current, self.run_dir, self.error = loaded, target, None  # the swap: one reference assignment
+            _freeze_heap()
             log.info("serving %s (version %s, %s) after %.1fs", target, loaded.version,
                      ", ".join(loaded.recommenders), time.perf_counter() - start)
             return loaded
         finally:
             self._lock.release()
+
+
+def _freeze_heap() -> None:
+    """Move the loaded run's objects out of the garbage collector's sight (gc.freeze, as Instagram's
+    Django servers do): a full collection walked every one of them, a pause of tens of ms that became
+    the /recommend p99 under a steady 200 requests/s. The objects of a replaced run are still freed by
+    reference counting; only cycles among them would stay, once per reload."""
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class ReloadBusy(Exception):
