@@ -94,6 +94,21 @@ def active_session() -> "SparkSession | None":
     return SparkSession.getActiveSession()
 
 
+def session_conf(cfg: SparkConfig) -> dict[str, str]:
+    """The settings a new session starts with: the package's defaults, then the user's spark.conf.
+
+    A local master runs every task inside the driver's JVM, whose heap Spark leaves at 1 GB unless told:
+    the x16 replication (8.3M lines) ran out of it in the graph's pair counts. Half of the memory
+    available now is given instead, unless spark.conf sets spark.driver.memory (a cluster's driver
+    only collects results: its default stays Spark's)."""
+    conf = {**DEFAULT_CONF}
+    if cfg.master.startswith("local"):
+        from graphassoc.memory import available_bytes
+
+        conf["spark.driver.memory"] = f"{max(1, int(available_bytes() / 2 / 2**30))}g"
+    return {**conf, **{k: str(v) for k, v in cfg.conf.items()}}
+
+
 @contextlib.contextmanager
 def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
     """The active session if there is one (left running), else a new one stopped on leaving."""
@@ -110,7 +125,7 @@ def spark_session(cfg: SparkConfig | None = None) -> Iterator["SparkSession"]:
         check_java()
         check_master(cfg.master)
         builder = builder.master(cfg.master)
-    for key, value in {**DEFAULT_CONF, **{k: str(v) for k, v in cfg.conf.items()}}.items():
+    for key, value in session_conf(cfg).items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
@@ -135,10 +150,15 @@ def spark_errors() -> Iterator[None]:
     try:
         yield
     except (Py4JError, PySparkException) as exc:
-        first = type(exc).__name__
+        first, whole = type(exc).__name__, ""
         with contextlib.suppress(Exception):  # py4j's str() fails once the JVM is gone
             java = getattr(exc, "java_exception", None)  # Py4JJavaError: the Java exception names the cause
             first = (str(java.toString() if java is not None else exc).strip().splitlines() or [first])[0]
+            whole = str(exc)
+        if "OutOfMemoryError" in whole or "OutOfMemoryError" in first:  # the cause sits below "awaitResult"
+            raise DataError("a Spark job ran out of Java heap; raise spark.conf.spark.driver.memory (a local "
+                            "master runs the tasks in the driver) or spark.conf.spark.executor.memory "
+                            "(a cluster), e.g. --set spark.conf.spark.driver.memory=16g") from None
         raise DataError(f"a Spark job failed: {first}; see the Spark logs (--set spark.log_level=WARN) and "
                         "spark.conf (e.g. executor memory)") from None
 

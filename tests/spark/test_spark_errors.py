@@ -101,3 +101,28 @@ def test_failed_spark_job_is_one_line() -> None:
     with pytest.raises(DataError, match="a Spark job failed: Answer from Java side is empty; see the Spark logs"):
         with spark_errors():
             raise Py4JError("Answer from Java side is empty\njava stack ...")
+
+
+def test_a_job_out_of_java_heap_names_the_memory_settings() -> None:
+    from py4j.protocol import Py4JError
+
+    from graphassoc.errors import DataError
+    from graphassoc.spark.session import spark_errors
+
+    # As the x16 replication failed on Spark's 1 GB default heap: the cause is below the first line.
+    text = ("org.apache.spark.SparkException: Exception thrown in awaitResult:\n\tat org.apache...\n"
+            "Caused by: java.lang.OutOfMemoryError: Java heap space")
+    with pytest.raises(DataError, match="ran out of Java heap; raise spark.conf.spark.driver.memory"):
+        with spark_errors():
+            raise Py4JError(text)
+
+
+def test_a_local_session_gets_half_the_memory_unless_told() -> None:
+    from graphassoc.memory import available_bytes
+    from graphassoc.spark.config import SparkConfig
+    from graphassoc.spark.session import session_conf
+
+    local = session_conf(SparkConfig(master="local[2]"))["spark.driver.memory"]
+    assert local == f"{max(1, int(available_bytes() / 2 / 2**30))}g"
+    assert session_conf(SparkConfig(master="local[2]", conf={"spark.driver.memory": "3g"}))["spark.driver.memory"] == "3g"
+    assert "spark.driver.memory" not in session_conf(SparkConfig(master="spark://host:7077"))
