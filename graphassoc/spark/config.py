@@ -19,6 +19,8 @@ class SparkConfig(StrictModel):
     master: str = "local[*]"
     # Passed through to SparkSession.builder.config, e.g. spark.executor.memory: 8g (YAML), or
     # --set spark.conf.spark.executor.memory=8g (the dotted override nests; it is flattened back).
+    # A local master's driver (which runs the tasks) gets half the available memory unless
+    # spark.driver.memory is set here (graphassoc/spark/session.py: session_conf).
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
     app_name: str = "graphassoc"
     # Spark's own log output below this level is hidden, so the CLI's progress stays readable.
