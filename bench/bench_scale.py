@@ -67,8 +67,11 @@ def command(stage: str, run: Path, tx: Path, catalog: Path | None, preset: str |
     exe = [str(script)] if script.exists() else [sys.executable, "-m", "graphassoc.cli.main"]
     config = ["--config", preset] if preset else []
     if stage == "build-graph":
+        # A synthetic shop has no dated split: its last 10% of baskets in time are the test period that
+        # compare evaluates (the default config holds out validation only).
+        split = [] if preset else ["--set", "split.test_fraction=0.1"]
         return [*exe, "build-graph", "-t", str(tx), *(["--catalog", str(catalog)] if catalog else []),
-                "--out", str(run), *config, "--overwrite"]
+                "--out", str(run), *config, *split, "--overwrite"]
     if stage == "export":
         return [*exe, "export", str(run), "--format", "parquet", "--out", str(run / "exports" / "bench-parquet"),
                 "--overwrite"]

@@ -66,6 +66,11 @@ class TrainConfig(StrictModel):
     # Batch size when the softmax is sampled (large catalogues): every step runs the GNN over the whole
     # graph, so a large catalogue takes fewer, larger steps (x16 UCI: ~80 steps an epoch instead of ~630).
     sampled_batch_size: int = Field(default=2048, ge=1)
+    # An epoch reads at most this many leave-one-out examples: a fresh seeded sample of the supervision
+    # window's examples each epoch (None: all of them). Millions of baskets give millions of examples an
+    # epoch, and early stopping then waits `patience` such epochs; 200,000 keeps the shared data and its
+    # x16 replication whole (~9k / ~165k examples) and bounds an epoch at ~100 sampled-softmax steps.
+    epoch_examples: int | None = Field(default=200_000, ge=1)
     patience: int = Field(default=3, ge=1)  # epochs without a better validation HR@10 before stopping
     # "Better" means by more than this (graphassoc/model/stopper.py): smaller moves are validation noise.
     min_delta: float = Field(default=0.001, ge=0.0)

@@ -106,7 +106,8 @@ class Trainer:
             self.groups.append({"params": trainable_layers(self.encoder, t.finetune_layers), "lr": t.encoder_lr})
         self.opt = (torch.optim.AdamW(self.groups, weight_decay=t.weight_decay) if t.optimizer == "adamw"
                     else torch.optim.SGD(self.groups, momentum=0.9, weight_decay=t.weight_decay))
-        self.steps_per_epoch = math.ceil(sum(min(t.samples_per_basket, len(b)) for b in self.data.supervision)
+        examples_per_epoch = sum(min(t.samples_per_basket, len(b)) for b in self.data.supervision)
+        self.steps_per_epoch = math.ceil(min(examples_per_epoch, t.epoch_examples or examples_per_epoch)
                                          / self.batch_size)
         if t.schedule == "cosine":
             self.sched = get_cosine_schedule_with_warmup(self.opt, t.warmup_steps, self.steps_per_epoch * t.epochs)
@@ -124,7 +125,7 @@ class Trainer:
     def run_epoch(self) -> None:
         epoch, loop = self.loop["epoch"], self.loop
         rng = np.random.default_rng([self.seed, epoch])  # per-epoch stream: a resumed epoch replays the same batches
-        batches = examples(self.data.supervision, self.t.samples_per_basket, rng)
+        batches = examples(self.data.supervision, self.t.samples_per_basket, rng)[:self.t.epoch_examples]  # shuffled: a sample
         if loop["step_in_epoch"] == 0:
             torch.manual_seed(self.seed * 1000 + epoch)
             loop["epoch_losses"] = []

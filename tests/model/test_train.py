@@ -263,6 +263,34 @@ def test_sampled_softmax_with_sparse_ease_trains_and_ranks_well(tiny_run: Path) 
     assert model.evidence.ease.sparse is not None and model.score_baskets([np.array([0])]).shape == (1, 40)
 
 
+def test_an_epoch_reads_at_most_epoch_examples_a_fresh_sample_each_epoch(tiny_run: Path) -> None:
+    steps: dict[int, int] = {}
+    whole = _train(tiny_run, "train.epochs=1", "train.name=whole",
+                   on_step=lambda e: steps.__setitem__(e["epoch"], e["steps"]) if e["phase"] == "train" else None)
+    assert steps[1] > 2  # the uncapped epoch is longer than the cap below
+    steps.clear()
+    seen: list[list[int]] = []
+    import graphassoc.model.trainer as trainer_module
+
+    original = trainer_module.Trainer.train_step
+
+    def spy(self, batch, rng, step_rng):
+        seen.append(sorted(batch))
+        return original(self, batch, rng, step_rng)
+
+    trainer_module.Trainer.train_step = spy
+    try:
+        _train(tiny_run, "train.epoch_examples=64", "train.epochs=2", "train.name=capped",
+               on_step=lambda e: steps.__setitem__(e["epoch"], e["steps"]) if e["phase"] == "train" else None)
+    finally:
+        trainer_module.Trainer.train_step = original
+    assert steps == {1: 2, 2: 2}  # 64 examples / batch 32
+    assert len(seen) == 4 and all(len(b) == 32 for b in seen)
+    # Each epoch samples its own 64 examples from the whole supervision window.
+    assert sorted(seen[0] + seen[1]) != sorted(seen[2] + seen[3])
+    assert whole.history and len(whole.history) == 1
+
+
 def test_saved_model_loads_on_its_own_and_knows_its_whole_catalogue(tiny_run: Path) -> None:
     from graphassoc.model.load import from_pretrained
 
