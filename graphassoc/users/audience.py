@@ -153,16 +153,25 @@ def recall_at(model: AudienceModel, buyers: dict[int, np.ndarray], n: int, metho
     return recalls(model, buyers, n, method)[0]
 
 
+def sample_items(buyers: dict[int, np.ndarray], cap: int | None, seed: int) -> dict[int, np.ndarray]:
+    """At most `cap` of the items (a seeded uniform sample, in item order), each with all its buyers."""
+    if cap is None or len(buyers) <= cap:
+        return buyers
+    keep = np.sort(np.random.default_rng(seed).choice(np.fromiter(sorted(buyers), dtype=np.int64), cap, replace=False))
+    return {int(i): buyers[int(i)] for i in keep}
+
+
 def evaluate_audience(ctx: RankContext, history: UserHistory, cfg: UsersConfig) -> dict[str, Any]:
     """repeat_w tuned on valid (history = train), then recall@N on test for the three methods."""
     valid = ctx.validation()
     v_model = AudienceModel.fit(valid, history)
-    v_buyers = buyers_after(valid.baskets, "valid", v_model, valid.item_index)
+    v_buyers = sample_items(buyers_after(valid.baskets, "valid", v_model, valid.item_index), cfg.audience_items, ctx.seed)
     tuned = dict(zip(REPEAT_WEIGHTS, recalls(v_model, v_buyers, cfg.audience_k, "audience", REPEAT_WEIGHTS)))
     model = AudienceModel.fit(ctx, history)
     model.repeat_w = max(tuned, key=lambda w: tuned[w])
-    buyers = buyers_after(ctx.baskets, "test", model, ctx.item_index)
-    return {"n": cfg.audience_k, "items": len(buyers), "candidate_customers": len(model.users),
+    bought = buyers_after(ctx.baskets, "test", model, ctx.item_index)
+    buyers = sample_items(bought, cfg.audience_items, ctx.seed)
+    return {"n": cfg.audience_k, "items": len(buyers), "items_bought": len(bought), "candidate_customers": len(model.users),
             "repeat_w": model.repeat_w, "valid_recall": {str(k): round(v, 4) for k, v in tuned.items()},
             "recall@n": {m: round(recall_at(model, buyers, cfg.audience_k, m), 4)
                          for m in ("audience", "co-purchase", "most-active")}}

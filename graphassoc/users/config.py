@@ -48,6 +48,11 @@ class UsersConfig(StrictModel):
     lapsed_days: int = Field(default=90, ge=1)
     # Audiences: candidate users are those with history; evaluated on items bought in the test period.
     audience_k: int = Field(default=100, ge=1)
+    # Items the audience evaluation scores (per period: valid for tuning, test for the report): at most
+    # this many, a seeded uniform sample of the items bought in it. Each item scores every customer, so
+    # the cost is items x customers; 5,000 keeps the shared data whole (about 2,500 items a period) and
+    # bounds a million-basket shop's evaluation. None: every item.
+    audience_items: int | None = Field(default=5000, ge=10)
     # Co-stocking groups: Louvain resolution (higher -> more, smaller groups) on the co-purchase graph,
     # keeping edges seen in at least groups_min_count train baskets.
     groups_resolution: float = Field(default=1.0, gt=0.0)

@@ -28,6 +28,11 @@ def personal_tables(r: Any) -> list[tuple[str, list[str], list[list[str]]]]:
     aud = p.get("audience")
     if aud:
         out.append((f"Audiences: recall@{aud['n']} of each test item's buyers among {aud['candidate_customers']:,} customers "
-                    f"with history ({aud['items']:,} items; repeat weight {aud['repeat_w']} tuned on valid)",
+                    f"with history ({_items(aud)}; repeat weight {aud['repeat_w']} tuned on valid)",
                     ["method", f"recall@{aud['n']}"], [[m, _f(v)] for m, v in aud["recall@n"].items()]))
     return out
+
+
+def _items(aud: dict) -> str:
+    bought = aud.get("items_bought", aud["items"])
+    return f"{aud['items']:,} items" if bought == aud["items"] else f"a seeded sample of {aud['items']:,} of the {bought:,} items bought"

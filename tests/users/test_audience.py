@@ -60,3 +60,23 @@ def test_audience_and_personal_terms_are_the_same_with_sparse_ease(user_run):
     sig = history_signals(history, empty, dense.users, [2**62] * len(dense.users), [1.0])
     terms = [neighbour_term(EaseRanker().fit(c), sig) for c in (dense_ctx, sparse_ctx)]
     np.testing.assert_allclose(terms[1], terms[0], rtol=1e-3, atol=1e-4)
+
+
+def test_audience_evaluation_scores_at_most_audience_items_a_seeded_sample(user_run):
+    from graphassoc.users.audience import evaluate_audience, sample_items
+
+    run = Run(user_run)
+    ctx = RankContext(run.path, run.items(), run.baskets(), "test", 0, run.config.evaluate, run.config)
+    history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
+    whole = evaluate_audience(ctx, history, run.config.users)
+    assert whole["items"] == whole["items_bought"] >= 4
+    cap = whole["items"] // 2
+    capped = evaluate_audience(ctx, history, run.config.users.model_copy(update={"audience_items": cap}))
+    assert capped["items"] == cap and capped["items_bought"] == whole["items"]
+    # The sample: `cap` distinct items bought in the period, each with all its buyers, the same for a seed.
+    buyers = {1: np.array([0]), 5: np.array([1, 2]), 9: np.array([3]), 12: np.array([4])}
+    sample = sample_items(buyers, 2, seed=3)
+    assert len(sample) == 2 and all(np.array_equal(sample[i], buyers[i]) for i in sample)
+    assert sample.keys() == sample_items(buyers, 2, seed=3).keys()
+    assert len({tuple(sample_items(buyers, 2, seed=s)) for s in range(20)}) > 1
+    assert sample_items(buyers, None, 0) is buyers
