@@ -228,6 +228,13 @@ def _protocol(ecfg: EvaluateConfig, seed: int, n_queries: int, n_item_to_basket:
             "bootstrap": f"{ecfg.n_bootstrap} resamples of the queries, percentile 95% intervals, paired"}
 
 
+def _strata(ctx: RankContext, queries: Queries) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The queries' strata masks (by the target's co-occurrence with the query in the evidence) and
+    the targets' evidence popularity."""
+    target_pop = ctx.popularity[queries.target]
+    return M.strata(target_cooccurrence(ctx.evidence, queries), target_pop == 0), target_pop
+
+
 def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambda _m: None,
             overwrite: bool = False) -> CompareResult:
     """Fit every configured ranker, evaluate it on the test split, write RUN/compare/ atomically."""
@@ -251,9 +258,7 @@ def compare(run_dir: Path, cfg: Config | None = None, progress: Progress = lambd
     if len(queries) == 0:
         raise UsageError("the test split has no basket with 2 or more items; set split.test_start or "
                          "split.test_fraction when building the run")
-    cooc = target_cooccurrence(ctx.evidence, queries)
-    target_pop = ctx.popularity[queries.target]
-    masks = M.strata(cooc, target_pop == 0)
+    masks, target_pop = _strata(ctx, queries)
     i2b = item_to_basket(baskets, ctx.item_index, "test", seed)
     draws = draws_within(ecfg.draws, ecfg.max_test_baskets, len(queries))
     extra_draws = [leave_one_out(baskets, ctx.item_index, "test", seed + d) for d in range(1, draws)]
