@@ -29,7 +29,7 @@ from graphassoc.rankers.ease import EaseRanker
 from graphassoc.rankers.base import context_gram
 from graphassoc.threads import thread_map
 from graphassoc.users.config import UsersConfig
-from graphassoc.users.history import UserHistory
+from graphassoc.users.history import UserHistory, cut_after
 
 REPEAT_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 5.0)
 
@@ -55,7 +55,7 @@ class AudienceModel:
     @classmethod
     def fit(cls, ctx: RankContext, history: UserHistory, decay: float = 0.9) -> "AudienceModel":
         """Customers' history up to the context's cut (the evidence window), EASE on the same window."""
-        cut = int(ctx.evidence_baskets["timestamp"].cast(pl.Int64).max() or 0) + 1
+        cut = cut_after(ctx.evidence_baskets)
         users = sorted(history.user_index, key=history.user_index.__getitem__)
         repeat = history.repeat_matrix(users, [cut] * len(users), decay, normalise=False)
         activity = np.asarray([len(history.rows(u, cut)) for u in users], dtype=np.float64)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -29,7 +29,17 @@ class UsersConfig(StrictModel):
     similar_weights: list[float] = Field(default_factory=lambda: [0.0, 2.0, 4.0, 8.0, 16.0, 32.0], min_length=1)
     count_weights: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1)
     gates: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 3.0], min_length=1)
+    # ... and of the item's re-buy rate in the shop, of exp(-days since the customer last bought it /
+    # recency_days), and a flat weight of "bought before" (negative: history items the other terms do
+    # not back sink below the basket model's best new items).
+    rate_weights: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0], min_length=1)
+    fresh_weights: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1)
+    recency_days: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [90.0, 30.0, 180.0], min_length=1)
+    bought_weights: list[float] = Field(default_factory=lambda: [0.0, -1.0, -0.5, 0.5, 1.0, 2.0], min_length=1)
     tune_draws: int = Field(default=4, ge=1, le=20)
+    # Extra starts of the coordinate ascent (seeded random points of the grids): the terms trade off, so
+    # one ascent from all-zero weights can stop on a ridge.
+    tune_restarts: int = Field(default=6, ge=0)
     # The item-side form of TIFU-KNN's neighbour term, z(EASE applied to the customer's item shares),
     # one tuning pass per weight: opt-in, it did not pay on the full data.
     neighbour_weights: list[float] = Field(default_factory=lambda: [0.0], min_length=1)

@@ -48,6 +48,11 @@ class UserHistory:
                    known["_t"].to_numpy().astype(np.int64), item_ptr,
                    np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64), len(item_index))
 
+    @property
+    def latest(self) -> int:
+        """Time of the newest basket (microseconds): "now" for a query with no time of its own."""
+        return int(self.times.max()) if len(self.times) else 0
+
     def __contains__(self, user_id: object) -> bool:
         return str(user_id) in self.user_index
 
@@ -89,6 +94,36 @@ class UserHistory:
         return sp.csr_matrix((np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
                               np.concatenate(cols) if cols else np.zeros(0, np.int64), np.asarray(indptr)),
                              shape=(len(users), self.n_items))
+
+    def rebuy_rates(self, before: int, prior: float = 5.0) -> np.ndarray:
+        """(n_items,) how often an item is bought again by a customer who bought it: over the baskets
+        strictly before `before`, the later baskets of its buyers that hold it again, over all their
+        later baskets (each customer from their first purchase of it on), shrunk towards the shop-wide
+        rate by `prior` pseudo-baskets. Paper towels come back, a lamp does not: the customer's
+        history says "bought before", this says whether that means "will buy again". O(history lines).
+        """
+        n_users = len(self.user_start) - 1
+        row_user = np.repeat(np.arange(n_users), np.diff(self.user_start))
+        keep = self.times < before
+        # A customer's rows are contiguous and time-ordered, so the kept ones are a prefix of each customer's.
+        per_user = np.bincount(row_user[keep], minlength=n_users)
+        pos = np.arange(len(row_user)) - self.user_start[row_user]  # position among the customer's baskets
+        line_row = np.repeat(np.arange(len(row_user)), np.diff(self.item_ptr))[np.repeat(keep, np.diff(self.item_ptr))]
+        line_user, line_pos = row_user[line_row], pos[line_row]
+        items = self.items[np.repeat(keep, np.diff(self.item_ptr))]
+        # First line of each (customer, item) pair: lines are in customer then time order.
+        key = line_user * self.n_items + items
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        again = np.bincount(items[first], weights=counts - 1, minlength=self.n_items)
+        chances = np.bincount(items[first], weights=per_user[line_user[first]] - line_pos[first] - 1,
+                              minlength=self.n_items)
+        overall = again.sum() / max(chances.sum(), 1.0)
+        return (again + prior * overall) / (chances + prior)
+
+
+def cut_after(baskets: pl.DataFrame) -> int:
+    """The first time (microseconds) after every basket of `baskets`: history before it is theirs."""
+    return int(baskets["timestamp"].cast(pl.Int64).max() or 0) + 1
 
 
 def to_micros(value: datetime | str | None) -> int:

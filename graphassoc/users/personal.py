@@ -1,11 +1,15 @@
 """Personal rankers: the basket model plus what this customer bought before.
 
-score_j = z(base(basket))_j + qshare^gate * (repeat_w * R_uj + similar_w * S_uj + count_w * log(1 + C_uj))
+score_j = z(base(basket))_j + qshare^gate * (repeat_w * R_uj + similar_w * S_uj + count_w * log(1 + C_uj)
+                                           + rate_w * rate_j + fresh_w * exp(-days_uj / recency_days) + bought_w)
           [+ neighbour_w * z(EASE(R_u))_j]
 
 over the items j the customer bought before (graphassoc/users/signals.py): R_u is the TIFU-KNN
 time-decayed repeat vector (Hu et al., SIGIR 2020), S_u the same share with past baskets weighted
-by their overlap with the current basket, C_u the count of past baskets holding j, and qshare the
+by their overlap with the current basket, C_u the count of past baskets holding j, rate_j how often
+the shop's customers buy j again once they bought it (from the evidence window: re-buy propensity
+per item, as in ReCANet, Ariannezhad et al. SIGIR 2022), days_uj the days since the customer last
+bought j, bought_w a flat weight of "bought before" (it may come out negative), and qshare the
 share of the current basket's items the customer bought before: a basket of re-bought items is a
 re-stock (its hidden item is a re-buy 9 times in 10 on the full UCI data), a basket of new items an
 exploration (1 in 7), so the history weighs in by how much this basket looks like a re-stock
@@ -38,11 +42,12 @@ from graphassoc.rankers.ease import EaseRanker
 from graphassoc.rankers.base import Ranker, densify
 from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.config import UsersConfig
-from graphassoc.users.history import UserHistory, query_users
+from graphassoc.users.history import UserHistory, cut_after, query_users
 from graphassoc.users.signals import HistorySignals, history_signals
 from graphassoc.users.tuning import coordinate_ascent, metric_of, tuning_set
 
-NO_PARAMS = {"decay": 1.0, "repeat_w": 0.0, "similar_w": 0.0, "count_w": 0.0, "gate": 0.0, "neighbour_w": 0.0}
+NO_PARAMS = {"decay": 1.0, "repeat_w": 0.0, "similar_w": 0.0, "count_w": 0.0, "rate_w": 0.0, "fresh_w": 0.0,
+             "recency_days": 90.0, "bought_w": 0.0, "gate": 0.0, "neighbour_w": 0.0}
 
 
 def base_name(ctx: RankContext, cfg: UsersConfig) -> str:
@@ -63,7 +68,8 @@ def history_lift(sig: HistorySignals, params: dict[str, float]) -> np.ndarray:
     """The personal part of the score of each (query, past item) entry of `sig` (flat)."""
     gate = sig.qshare[sig.owner] ** params["gate"] if params["gate"] else 1.0
     return gate * (params["repeat_w"] * sig.repeat[params["decay"]] + params["similar_w"] * sig.similar
-                   + params["count_w"] * np.log1p(sig.count))
+                   + params["count_w"] * np.log1p(sig.count) + params["rate_w"] * sig.rate
+                   + params["fresh_w"] * np.exp(-sig.days / params["recency_days"]) + params["bought_w"])
 
 
 def neighbour_term(ease: Ranker, sig: HistorySignals) -> np.ndarray:
@@ -87,10 +93,12 @@ class PersonalRanker:
         self.ease: Ranker | None = None
         self.params: dict[str, float] = dict(NO_PARAMS)
         self.notes: dict[str, Any] = {}
+        self.rates: np.ndarray | None = None
 
     def fit(self, ctx: RankContext) -> "PersonalRanker":
         name = self.base.name if self.base is not None else base_name(ctx, self.cfg)
         self.base = self.base or make_base(name, ctx)
+        self.rates = self.history.rebuy_rates(cut_after(ctx.evidence_baskets))
         if any(self.cfg.neighbour_weights):
             self.ease = self.base if isinstance(self.base, EaseRanker) else EaseRanker().fit(ctx)
         key = f"personal:{self.name}:{name}"
@@ -106,7 +114,8 @@ class PersonalRanker:
     def _grid(self) -> dict[str, list[float]]:
         c = self.cfg
         return {"decay": list(c.decays), "repeat_w": list(c.repeat_weights), "similar_w": list(c.similar_weights),
-                "count_w": list(c.count_weights), "gate": list(c.gates)}
+                "count_w": list(c.count_weights), "gate": list(c.gates), "rate_w": list(c.rate_weights),
+                "fresh_w": list(c.fresh_weights), "recency_days": list(c.recency_days), "bought_w": list(c.bought_weights)}
 
     def _tune(self, valid: RankContext, base: Ranker, ease: Ranker | None) -> tuple[dict[str, float], float]:
         queries = valid.validation_draws(self.cfg.tune_draws)
@@ -121,9 +130,10 @@ class PersonalRanker:
                 return self._base_score(base, ease, block, sig, w_n)
 
             tset = tuning_set(score, self.history, queries, users, before, decays, valid.tiebreak,
-                              chunk=valid.eval_cfg.chunk_size)
+                              chunk=valid.eval_cfg.chunk_size, rates=self.history.rebuy_rates(cut_after(valid.evidence_baskets)))
             params, value = coordinate_ascent(
-                self._grid(), lambda p: metric_of(tset.ranks(history_lift(tset.signals, {**NO_PARAMS, **p})), metric))
+                self._grid(), lambda p: metric_of(tset.ranks(history_lift(tset.signals, {**NO_PARAMS, **p})), metric),
+                restarts=self.cfg.tune_restarts, seed=valid.seed)
             if value > best[0] + 1e-9:
                 best = (value, {**NO_PARAMS, **params, "neighbour_w": w_n})
         return best[1], best[0]
@@ -140,7 +150,7 @@ class PersonalRanker:
         """(n, n_items) scores; `before[i]` in microseconds bounds the history (strictly earlier baskets)."""
         assert self.base is not None, "fit first"
         block = [np.asarray(q, dtype=np.int64) for q in queries]
-        sig = history_signals(self.history, block, users, before, sorted({self.params["decay"], 1.0}))
+        sig = history_signals(self.history, block, users, before, sorted({self.params["decay"], 1.0}), self.rates)
         out = self._base_score(self.base, self.ease, block, sig, self.params["neighbour_w"])
         out[sig.owner, sig.items] += history_lift(sig, self.params)
         return out.astype(np.float32)

@@ -9,6 +9,11 @@ Per past item:
 - `similar`: the same share with each past basket weighted by its overlap with the current basket
   (cosine of the two item sets): "what this customer bought together with what is in the basket".
 - `count`: the number of past baskets holding the item (log1p'd by the ranker).
+- `rate`: the item's re-buy rate in the shop (UserHistory.rebuy_rates): whether "bought before"
+  means "will buy again" for this item (consumables) or not (a lamp). On the full UCI data it and
+  `days` lift the personal ranker's with-history test HR@10 from 0.353 to 0.367.
+- `days`: days since the customer last bought the item (the ranker decays it as exp(-days / tau)):
+  calendar recency, beside the basket-count recency of `repeat`.
 Per query, `qshare`: the share of the current basket's items the customer bought before. It says
 whether this basket is a re-stock or an exploration; on the full UCI data the hidden item is a
 re-buy for 14% of with-history validation queries whose basket holds no re-bought item, and for
@@ -23,7 +28,9 @@ from typing import Sequence
 
 import numpy as np
 
-from graphassoc.users.history import UserHistory
+from graphassoc.users.history import NO_TIME, UserHistory
+
+MICROS_PER_DAY = 86_400_000_000
 
 
 @dataclass
@@ -34,6 +41,8 @@ class HistorySignals:
     similar: np.ndarray
     count: np.ndarray
     qshare: np.ndarray  # (n,) share of the query's items bought before (0 without history)
+    rate: np.ndarray  # flat re-buy rate of the item (0 when no rates are given)
+    days: np.ndarray  # flat days since the customer last bought the item
 
     @property
     def owner(self) -> np.ndarray:
@@ -79,15 +88,19 @@ def past_items(history: UserHistory, rows: np.ndarray, query: np.ndarray, decays
 
 
 def history_signals(history: UserHistory, queries: Sequence[np.ndarray], users: Sequence[str | None],
-                    before: Sequence[int], decays: Sequence[float]) -> HistorySignals:
-    """Signals of each query's customer history strictly before `before[i]` (microseconds)."""
+                    before: Sequence[int], decays: Sequence[float], rates: np.ndarray | None = None) -> HistorySignals:
+    """Signals of each query's customer history strictly before `before[i]` (microseconds; NO_TIME:
+    all of it, with days counted to the newest basket of the log). `rates`: UserHistory.rebuy_rates."""
     parts: list[PastItems] = []
     qshare = np.zeros(len(queries))
+    days = []
     for i, (query, user, t) in enumerate(zip(queries, users, before)):
         rows = history.rows(user, int(t))
         if len(rows):
             parts.append(past_items(history, rows, np.asarray(query, dtype=np.int64), decays))
             qshare[i] = parts[-1].qshare
+            now = history.latest if int(t) == NO_TIME else int(t)
+            days.append((now - parts[-1].last) / MICROS_PER_DAY)
         else:
             none = np.zeros(0)
             parts.append(PastItems(np.zeros(0, dtype=np.int64), {d: none for d in decays}, none, none, none, none, 0.0))
@@ -97,5 +110,7 @@ def history_signals(history: UserHistory, queries: Sequence[np.ndarray], users: 
     def flat(values: list[np.ndarray], dtype: type = np.float64) -> np.ndarray:
         return np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
 
-    return HistorySignals(indptr, flat([p.items for p in parts], np.int64), {d: flat([p.repeat[d] for p in parts]) for d in decays},
-                          flat([p.similar for p in parts]), flat([p.count for p in parts]), qshare)
+    items = flat([p.items for p in parts], np.int64)
+    return HistorySignals(indptr, items, {d: flat([p.repeat[d] for p in parts]) for d in decays},
+                          flat([p.similar for p in parts]), flat([p.count for p in parts]), qshare,
+                          rates[items] if rates is not None else np.zeros(len(items)), flat(days))

@@ -70,13 +70,13 @@ def _block(base_z: np.ndarray, sig: HistorySignals, queries: Sequence[np.ndarray
 
 def tuning_set(score: Callable[[list[np.ndarray], HistorySignals], np.ndarray], history: UserHistory, queries: Any,
                users: Sequence[str | None], before: np.ndarray, decays: Sequence[float], pos: np.ndarray,
-               keep: int = 50, chunk: int = 512) -> TuningSet:
+               keep: int = 50, chunk: int = 512, rates: np.ndarray | None = None) -> TuningSet:
     """Score the validation queries block by block with the base (z-scored by `score`) and keep what the tuning reads."""
     parts, sigs = [], []
     for lo in range(0, len(queries), chunk):
         part = slice(lo, lo + chunk)
         block = [np.asarray(q, dtype=np.int64) for q in queries.query[part]]
-        sig = history_signals(history, block, users[part], before[part], decays)
+        sig = history_signals(history, block, users[part], before[part], decays, rates)
         parts.append(_block(np.asarray(score(block, sig), dtype=np.float32), sig, block, queries.target[part], pos, keep))
         sigs.append(sig)
     offsets = np.cumsum([0, *[len(s.items) for s in sigs]])
@@ -85,20 +85,32 @@ def tuning_set(score: Callable[[list[np.ndarray], HistorySignals], np.ndarray], 
         np.concatenate([s.items for s in sigs]),  # float32 from here: this part is kept for the whole tuning
         {d: np.concatenate([s.repeat[d] for s in sigs]).astype(np.float32) for d in decays},
         np.concatenate([s.similar for s in sigs]).astype(np.float32), np.concatenate([s.count for s in sigs]).astype(np.float32),
-        np.concatenate([s.qshare for s in sigs]))
+        np.concatenate([s.qshare for s in sigs]), np.concatenate([s.rate for s in sigs]).astype(np.float32),
+        np.concatenate([s.days for s in sigs]).astype(np.float32))
     entry = np.concatenate([np.where(p[4] >= 0, p[4] + o, -1) for p, o in zip(parts, offsets[:-1])])
     cols = [np.concatenate([p[j] for p in parts]) for j in range(7)]
     return TuningSet(signals, cols[0], cols[1], cols[2], cols[3], entry, cols[5], cols[6])
 
 
 def coordinate_ascent(grid: dict[str, list[float]], value: Callable[[dict[str, float]], float],
-                      sweeps: int = 3) -> tuple[dict[str, float], float]:
+                      sweeps: int = 4, restarts: int = 0, seed: int = 0) -> tuple[dict[str, float], float]:
     """Best setting found by trying each parameter's grid with the others fixed, sweep after sweep.
 
-    Starts from each grid's first value; stops early when a sweep changes nothing. A full grid
-    would cost the product of the grid sizes, this costs their sum per sweep.
+    Starts from each grid's first value, then from `restarts` seeded random points of the grid, and
+    keeps the best end point; each ascent stops early when a sweep changes nothing. A full grid would
+    cost the product of the grid sizes, this costs their sum per sweep and start. The restarts are
+    there because the terms trade off: from all-zero weights the ascent on the full UCI data settled
+    in a valid HR@10 of 0.3757 where another start reached 0.381.
     """
-    params = {name: values[0] for name, values in grid.items()}
+    rng = np.random.default_rng(seed)
+    starts = [{name: values[0] for name, values in grid.items()}]
+    starts += [{name: values[rng.integers(len(values))] for name, values in grid.items()} for _ in range(restarts)]
+    found = [_ascend(grid, value, start, sweeps) for start in starts]
+    return max(found, key=lambda pv: pv[1])  # the first of equals: the plain start wins ties
+
+
+def _ascend(grid: dict[str, list[float]], value: Callable[[dict[str, float]], float], params: dict[str, float],
+            sweeps: int) -> tuple[dict[str, float], float]:
     best = value(params)
     for _ in range(sweeps):
         changed = False

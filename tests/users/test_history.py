@@ -52,3 +52,13 @@ def test_query_users_gives_user_and_time_per_basket():
 def test_a_run_without_user_ids_says_so():
     with pytest.raises(DataError, match="no user ids"):
         UserHistory.from_baskets(baskets().with_columns(pl.lit(None, pl.Utf8).alias("user_id")), INDEX)
+
+
+def test_rebuy_rates_match_hand_computation():
+    h = UserHistory.from_baskets(baskets(), INDEX)
+    # u: {a,b}, {c}, {a,d}; v: {a}. Later baskets holding the item again / later baskets since its first purchase:
+    # a 1/2 (u; v has none after), b 0/2, c 0/1, d 0/0. Shop-wide 1/5, and a prior of 5 baskets at that rate.
+    np.testing.assert_allclose(h.rebuy_rates(NO_TIME), [2 / 7, 1 / 7, 1 / 6, 1 / 5])
+    np.testing.assert_allclose(h.rebuy_rates(NO_TIME, prior=1.0), [1.2 / 3, 0.2 / 3, 0.2 / 2, 0.2])
+    # Before Jan 4 u has {a,b}, {c}: nothing is bought again yet.
+    np.testing.assert_array_equal(h.rebuy_rates(to_micros(datetime(2024, 1, 4))), [0, 0, 0, 0])

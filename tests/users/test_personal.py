@@ -25,7 +25,7 @@ def context(run_dir) -> RankContext:
 def test_no_history_scores_as_the_base_and_history_lifts_rebought_items(user_run):
     ctx = context(user_run)
     history = UserHistory.from_baskets(ctx.baskets, ctx.item_index)
-    cfg = UsersConfig(repeat_weights=[5.0], decays=[1.0])
+    cfg = UsersConfig(repeat_weights=[5.0], decays=[1.0], bought_weights=[0.0])  # no negative flat weight
     ranker = PersonalRanker(history, cfg).fit(ctx)
     query = [np.asarray([ctx.item_index["c0"]])]
     base = zscore(ranker.base.score(query))

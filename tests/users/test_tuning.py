@@ -3,12 +3,14 @@ catalogue (exact below `keep`), and the signals equal a hand computation."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 
 from graphassoc.evaluate.protocol import exclude_query_items, rank_of_targets
 from graphassoc.rankers.ease import EaseRanker
 from graphassoc.rankers.hybrid import zscore
-from graphassoc.users.history import NO_TIME, UserHistory, query_users
+from graphassoc.users.history import NO_TIME, UserHistory, query_users, to_micros
 from graphassoc.users.personal import NO_PARAMS, PersonalRanker, history_lift
 from graphassoc.users.signals import history_signals
 from graphassoc.users.tuning import coordinate_ascent, tuning_set
@@ -29,11 +31,14 @@ def _tuning_inputs(user_run):
 def test_sparse_tuning_ranks_equal_full_catalogue_ranks(user_run):
     ctx, history, queries, users, before, ease = _tuning_inputs(user_run)
     keep = 10
+    rates = history.rebuy_rates(NO_TIME)
     tset = tuning_set(lambda block, _sig: zscore(ease.score(block)), history, queries, users, before, [1.0, 0.5],
-                      ctx.tiebreak, keep=keep, chunk=7)
+                      ctx.tiebreak, keep=keep, chunk=7, rates=rates)
     assert tset.signals.has_history().any()
     ranker = PersonalRanker(history, base=ease)
-    for params in ({}, {"repeat_w": 3.0, "decay": 0.5}, {"similar_w": 5.0, "count_w": 1.0, "gate": 2.0}):
+    ranker.rates = rates
+    for params in ({}, {"repeat_w": 3.0, "decay": 0.5}, {"similar_w": 5.0, "count_w": 1.0, "gate": 2.0},
+                   {"rate_w": 4.0, "fresh_w": 2.0, "recency_days": 30.0, "bought_w": -1.0, "repeat_w": 1.0}):
         ranker.params = {**NO_PARAMS, **params}
         dense = exclude_query_items(ranker.score(queries.query, users, before), queries.query)
         truth = rank_of_targets(dense, queries.target, ctx.tiebreak)
@@ -46,7 +51,7 @@ def test_sparse_tuning_ranks_equal_full_catalogue_ranks(user_run):
 def test_signals_match_a_hand_computation():
     h = UserHistory.from_baskets(baskets(), INDEX)  # u: [0, 1], [2], [0, 3] (oldest first); v: [0]
     sig = history_signals(h, [np.asarray([1]), np.asarray([3]), np.asarray([1])], ["u", "v", "w"], [NO_TIME] * 3,
-                          [1.0, 0.5])
+                          [1.0, 0.5], rates=np.array([0.1, 0.2, 0.3, 0.4]))
     np.testing.assert_array_equal(sig.indptr, [0, 3, 4, 4])
     np.testing.assert_array_equal(sig.items, [0, 2, 3, 0])  # the query's own item 1 is left out
     np.testing.assert_allclose(sig.repeat[0.5], [1.25 / 1.75, 0.5 / 1.75, 1 / 1.75, 1.0])
@@ -55,12 +60,28 @@ def test_signals_match_a_hand_computation():
     # query [1]: only the oldest basket [0, 1] overlaps it, so item 0 holds all the "similar" weight.
     np.testing.assert_allclose(sig.similar, [1.0, 0.0, 0.0, 0.0])
     np.testing.assert_allclose(sig.qshare, [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(sig.rate, [0.1, 0.3, 0.4, 0.1])
+    # Days since the item was last bought, to the newest basket of the history (Jan 4) for a query without a time.
+    np.testing.assert_allclose(sig.days, [0.0, 1.0, 0.0, 2.0])
+    at = history_signals(h, [np.asarray([1])], ["u"], [to_micros(datetime(2024, 1, 4, 12))], [1.0])
+    np.testing.assert_allclose(at.days, [0.5, 1.5, 0.5])
+    np.testing.assert_array_equal(at.rate, [0, 0, 0])  # no rates given
 
 
 def test_coordinate_ascent_finds_the_peak_of_a_separable_function():
     grid = {"a": [0.0, 1.0, 2.0, 3.0], "b": [5.0, 6.0, 7.0]}
     params, value = coordinate_ascent(grid, lambda p: -(p["a"] - 2) ** 2 - (p["b"] - 6) ** 2)
     assert params == {"a": 2.0, "b": 6.0} and value == 0.0
+
+
+def test_restarts_leave_a_ridge_that_one_ascent_cannot():
+    # From (0, 0) every single-coordinate move loses, though (2, 2) is better: only another start finds it.
+    peaks = {(0.0, 0.0): 0.5, (2.0, 2.0): 1.0, (2.0, 1.0): 0.2, (1.0, 2.0): 0.2}
+    grid = {"a": [0.0, 1.0, 2.0], "b": [0.0, 1.0, 2.0]}
+    value = lambda p: peaks.get((p["a"], p["b"]), 0.0)  # noqa: E731
+    assert coordinate_ascent(grid, value) == ({"a": 0.0, "b": 0.0}, 0.5)
+    assert coordinate_ascent(grid, value, restarts=12, seed=1) == ({"a": 2.0, "b": 2.0}, 1.0)
+    assert coordinate_ascent(grid, value, restarts=12, seed=1) == coordinate_ascent(grid, value, restarts=12, seed=1)
 
 
 def test_tuning_never_scores_more_than_a_block_at_once(user_run):
