@@ -323,7 +323,7 @@ class Recommender:
             idx, values = next(tops)
             out = {"id": query_id, "items": [self.item_ids[i] for i in idx], "scores": [round(float(v), 6) for v in values]}
             if user:
-                out["personal"] = len(self.personal.history.rows(user, before)) > 0
+                out["personal"] = self.personal.history.count(user, before) > 0
             yield out
 
 

@@ -58,7 +58,7 @@ class AudienceModel:
         cut = cut_after(ctx.evidence_baskets)
         users = sorted(history.user_index, key=history.user_index.__getitem__)
         repeat = history.repeat_matrix(users, [cut] * len(users), decay, normalise=False)
-        activity = np.asarray([len(history.rows(u, cut)) for u in users], dtype=np.float64)
+        activity = np.asarray([history.count(u, cut) for u in users], dtype=np.float64)
         keep = activity > 0
         gram = context_gram(ctx)
         pop = np.maximum(gram.diagonal(), 1.0)

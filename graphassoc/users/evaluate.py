@@ -31,7 +31,7 @@ def evaluate_personal(ranker: Any, queries: Queries, users: list, before: np.nda
 
 
 def history_masks(history: UserHistory, users: list, before: np.ndarray) -> dict[str, np.ndarray]:
-    has = np.asarray([len(history.rows(u, b)) > 0 for u, b in zip(users, before)], dtype=bool)
+    has = np.asarray([history.count(u, b) > 0 for u, b in zip(users, before)], dtype=bool)
     return {"with_history": has, "no_history": ~has}
 
 

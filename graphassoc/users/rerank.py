@@ -22,7 +22,7 @@ from graphassoc.rankers.base import Ranker
 from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.config import UsersConfig
 from graphassoc.users.features import FEATURES, Candidates, candidates
-from graphassoc.users.history import UserHistory, query_users
+from graphassoc.users.history import RECENT_BASKETS, UserHistory, query_users
 from graphassoc.users.personal import base_name, make_base
 
 LIFT = 1e3  # reranked candidates sit above every base score (base scores are z-scores)
@@ -79,7 +79,7 @@ class RerankRanker:
             part = [np.asarray(q, dtype=np.int64) for q in queries[start:start + chunk]]
             z = exclude_query_items(zscore(base.score(part)), part)
             for i, query in enumerate(part):
-                rows = self.history.rows(users[start + i], int(before[start + i]))
+                rows = self.history.rows(users[start + i], int(before[start + i]), recent=RECENT_BASKETS)
                 out.append(candidates(self.history, rows, query, z[i], None, popularity, int(before[start + i]),
                                       self.cfg.rerank_base_candidates, self.cfg.rerank_history_candidates)
                            if len(rows) else None)
@@ -94,7 +94,7 @@ class RerankRanker:
         masked = exclude_query_items(scores.copy(), part)
         found: list[tuple[int, Candidates]] = []
         for i, query in enumerate(part):
-            rows = self.history.rows(users[i], int(before[i]))
+            rows = self.history.rows(users[i], int(before[i]), recent=RECENT_BASKETS)
             if len(rows):
                 found.append((i, candidates(self.history, rows, query, masked[i], None, self.popularity, int(before[i]),
                                             self.cfg.rerank_base_candidates, self.cfg.rerank_history_candidates)))
@@ -110,7 +110,7 @@ class RerankRanker:
 
     def explain_candidates(self, query: np.ndarray, user: str, before: int) -> Candidates | None:
         """The candidates and features behind a personal recommendation (for evidence)."""
-        rows = self.history.rows(user, before)
+        rows = self.history.rows(user, before, recent=RECENT_BASKETS)
         if not len(rows):
             return None
         z = exclude_query_items(zscore(self.base.score([query])), [query])[0]  # type: ignore[union-attr]

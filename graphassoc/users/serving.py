@@ -15,7 +15,7 @@ import numpy as np
 
 from graphassoc.errors import DataError, UsageError
 from graphassoc.evaluate.protocol import exclude_query_items
-from graphassoc.users.history import NO_TIME, UserHistory, to_micros
+from graphassoc.users.history import NO_TIME, RECENT_BASKETS, UserHistory, to_micros
 
 
 class PersonalLayer:
@@ -45,11 +45,12 @@ class PersonalLayer:
 
     def bought_before(self, user_id: str, items: np.ndarray, before: int = NO_TIME) -> list[str | None]:
         """Per recommended item: "bought before in n of m baskets, last k baskets ago", or None."""
-        rows = self.history.rows(user_id, before)
+        rows = self.history.rows(user_id, before, recent=RECENT_BASKETS)
+        of = f"{len(rows)}" if len(rows) == self.history.count(user_id, before) else f"their last {len(rows)}"
         out: list[str | None] = []
         for item in items:
             holding = [i for i, r in enumerate(rows) if item in self.history.basket(r)]
-            out.append(f"bought by this customer before: in {len(holding)} of {len(rows)} baskets, "
+            out.append(f"bought by this customer before: in {len(holding)} of {of} baskets, "
                        f"last {len(rows) - 1 - holding[-1]} baskets ago" if holding else None)
         return out
 

@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from graphassoc.users.history import NO_TIME, UserHistory
+from graphassoc.users.history import NO_TIME, RECENT_BASKETS, UserHistory
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -95,7 +95,7 @@ def history_signals(history: UserHistory, queries: Sequence[np.ndarray], users: 
     qshare = np.zeros(len(queries))
     days = []
     for i, (query, user, t) in enumerate(zip(queries, users, before)):
-        rows = history.rows(user, int(t))
+        rows = history.rows(user, int(t), recent=RECENT_BASKETS)
         if len(rows):
             parts.append(past_items(history, rows, np.asarray(query, dtype=np.int64), decays))
             qshare[i] = parts[-1].qshare

@@ -62,3 +62,11 @@ def test_rebuy_rates_match_hand_computation():
     np.testing.assert_allclose(h.rebuy_rates(NO_TIME, prior=1.0), [1.2 / 3, 0.2 / 3, 0.2 / 2, 0.2])
     # Before Jan 4 u has {a,b}, {c}: nothing is bought again yet.
     np.testing.assert_array_equal(h.rebuy_rates(to_micros(datetime(2024, 1, 4))), [0, 0, 0, 0])
+
+
+def test_recent_keeps_the_newest_baskets_and_count_sees_them_all():
+    h = UserHistory.from_baskets(baskets(), INDEX)
+    assert h.count("u") == 3 and h.count("u", to_micros(datetime(2024, 1, 4))) == 2 and h.count("nobody") == 0
+    assert [h.basket(r).tolist() for r in h.rows("u", recent=2)] == [[2], [0, 3]]
+    assert [h.basket(r).tolist() for r in h.rows("u", to_micros(datetime(2024, 1, 4)), recent=1)] == [[2]]
+    assert len(h.rows("u", recent=10)) == 3

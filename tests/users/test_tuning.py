@@ -97,3 +97,13 @@ def test_tuning_never_scores_more_than_a_block_at_once(user_run):
     assert max(seen) <= 4 and sum(seen) == len(queries)
     assert tset.other_base.shape == (len(queries), 5)
     assert len(tset.base) == tset.signals.indptr[-1]  # the rest is O(history lines)
+
+
+def test_signals_read_only_the_newest_recent_baskets(monkeypatch):
+    import graphassoc.users.signals as signals
+
+    monkeypatch.setattr(signals, "RECENT_BASKETS", 1)
+    h = UserHistory.from_baskets(baskets(), INDEX)  # u: [0, 1], [2], [0, 3] (oldest first)
+    sig = signals.history_signals(h, [np.asarray([1])], ["u"], [NO_TIME], [1.0])
+    np.testing.assert_array_equal(sig.items, [0, 3])  # from [0, 3] alone
+    np.testing.assert_allclose(sig.count, [1, 1])
