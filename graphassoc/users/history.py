@@ -122,9 +122,11 @@ class UserHistory:
         # A customer's rows are contiguous and time-ordered, so the kept ones are a prefix of each customer's.
         per_user = np.bincount(row_user[keep], minlength=n_users)
         pos = np.arange(len(row_user)) - self.user_start[row_user]  # position among the customer's baskets
-        line_row = np.repeat(np.arange(len(row_user)), np.diff(self.item_ptr))[np.repeat(keep, np.diff(self.item_ptr))]
+        sizes = np.diff(self.item_ptr)
+        kept_lines = np.repeat(keep, sizes)
+        line_row = np.repeat(np.arange(len(row_user)), sizes)[kept_lines]
         line_user, line_pos = row_user[line_row], pos[line_row]
-        items = self.items[np.repeat(keep, np.diff(self.item_ptr))]
+        items = self.items[kept_lines]
         # First line of each (customer, item) pair: lines are in customer then time order.
         key = line_user * self.n_items + items
         _, first, counts = np.unique(key, return_index=True, return_counts=True)

@@ -29,7 +29,7 @@ class PersonalLayer:
         kind = {"personal": PersonalRanker, "personal-rerank": RerankRanker}[cfg.serve_ranker]
         self.ranker = kind(self.history, cfg, base=rec.ranker).fit(rec.ctx)
         # "Now" = just after the run's last basket: recency features then mean what they meant in training.
-        self.now = int(self.history.times.max()) + 1 if len(self.history.times) else NO_TIME
+        self.now = self.history.latest + 1 if len(self.history.times) else NO_TIME
 
     def check_user(self, user_id: str) -> str:
         user_id = str(user_id).strip()
