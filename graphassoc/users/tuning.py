@@ -105,7 +105,17 @@ def coordinate_ascent(grid: dict[str, list[float]], value: Callable[[dict[str, f
     rng = np.random.default_rng(seed)
     starts = [{name: values[0] for name, values in grid.items()}]
     starts += [{name: values[rng.integers(len(values))] for name, values in grid.items()} for _ in range(restarts)]
-    found = [_ascend(grid, value, start, sweeps) for start in starts]
+    seen: dict[tuple[float, ...], float] = {}
+
+    def memo(params: dict[str, float]) -> float:
+        # Every sweep revisits the current point once per parameter, and the starts' ascents meet: each
+        # point is scored once (a full re-rank of the tuning queries at scale; `value` is deterministic).
+        key = tuple(params[name] for name in grid)
+        if key not in seen:
+            seen[key] = value(params)
+        return seen[key]
+
+    found = [_ascend(grid, memo, start, sweeps) for start in starts]
     return max(found, key=lambda pv: pv[1])  # the first of equals: the plain start wins ties
 
 

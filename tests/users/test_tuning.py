@@ -13,7 +13,7 @@ from graphassoc.rankers.hybrid import zscore
 from graphassoc.users.history import NO_TIME, UserHistory, query_users, to_micros
 from graphassoc.users.personal import NO_PARAMS, PersonalRanker, history_lift
 from graphassoc.users.signals import history_signals
-from graphassoc.users.tuning import coordinate_ascent, tuning_set
+from graphassoc.users.tuning import _ascend, coordinate_ascent, tuning_set
 
 from .test_history import INDEX, baskets
 from .test_personal import context
@@ -82,6 +82,32 @@ def test_restarts_leave_a_ridge_that_one_ascent_cannot():
     assert coordinate_ascent(grid, value) == ({"a": 0.0, "b": 0.0}, 0.5)
     assert coordinate_ascent(grid, value, restarts=12, seed=1) == ({"a": 2.0, "b": 2.0}, 1.0)
     assert coordinate_ascent(grid, value, restarts=12, seed=1) == coordinate_ascent(grid, value, restarts=12, seed=1)
+
+
+def test_each_grid_point_is_scored_once_and_the_result_is_unchanged():
+    # The same ascent without the memo (every call counted) against the memoised one: equal results, and
+    # the memoised one asks for each distinct point once.
+    grid = {"a": [0.0, 1.0, 2.0, 3.0], "b": [5.0, 6.0, 7.0], "c": [0.0, 1.0]}
+    f = lambda p: -(p["a"] - 2) ** 2 - (p["b"] - 6) ** 2 + 0.1 * p["c"]  # noqa: E731
+    calls: list[tuple[float, ...]] = []
+
+    def counted(p: dict[str, float]) -> float:
+        calls.append((p["a"], p["b"], p["c"]))
+        return f(p)
+
+    assert coordinate_ascent(grid, counted, restarts=5, seed=3) == coordinate_ascent(grid, f, restarts=5, seed=3)
+    assert len(calls) == len(set(calls))
+    # From one start: the plain ascent re-scores its current point every sweep; the memoised one does not.
+    calls.clear()
+    plain: list[tuple[float, ...]] = []
+
+    def plain_count(p: dict[str, float]) -> float:
+        plain.append((p["a"], p["b"], p["c"]))
+        return f(p)
+
+    coordinate_ascent(grid, counted)
+    _ascend(grid, plain_count, {name: values[0] for name, values in grid.items()}, 4)
+    assert len(calls) == len(set(plain)) < len(plain)
 
 
 def test_tuning_never_scores_more_than_a_block_at_once(user_run):
