@@ -61,11 +61,13 @@ def train_command(
     table.add_column("never-seen", justify="right")
     table.add_column("valid NDCG@10", justify="right")
     table.add_column("new-item offset", justify="right")
+    table.add_column("GNN tower", justify="right")  # set on validation with the offset (model/validation.py)
     for h in result.history:
         mark = " *" if h["epoch"] == result.best_epoch else ""
         ns = h.get("valid_hr@10_never_seen")
         table.add_row(f"{h['epoch']}{mark}", f"{h['loss']:.4f}", f"{h['valid_hr@10']:.4f}",
-                      "-" if ns is None else f"{ns:.4f}", f"{h['valid_ndcg@10']:.4f}", f"{h['valid_new_item_offset']:+.2f}")
+                      "-" if ns is None else f"{ns:.4f}", f"{h['valid_ndcg@10']:.4f}", f"{h['valid_new_item_offset']:+.2f}",
+                      "on" if h.get("valid_tower_on", True) else "off")
     console.print(table)
     console.print(f"[green]done[/] in {result.seconds:.1f}s (peak RSS {result.peak_rss_mb:.0f} MB) -> {escape(str(result.out_dir))}")
 

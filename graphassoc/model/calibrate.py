@@ -6,7 +6,8 @@ new-product targets is bought with HR@10 on the others. After each epoch, the of
 the validation queries (several hidden-item draws, as the few new-product targets of one draw are a
 noisy guide) and the trade-off is saved as newness.json and newness.png. The offset kept is the one
 with the best overall HR@10 among those whose never-seen HR@10 reaches `train.new_item_hr`
-(none set, or none reaching it: the best overall HR@10).
+(none set, or none reaching it: the best overall HR@10). Validation sweeps it twice, with the GNN
+tower in the scores and without it, and keeps the better (model/validation.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class NewItemCalibration:
     target_met: bool
     queries: int
     never_seen_queries: int
+    tower_on: bool = True  # whether the sweep scored with the GNN tower (TowerTerm.on)
 
     def save(self, directory: Path) -> None:
         write_json(directory / "newness.json", asdict(self))
@@ -40,7 +42,7 @@ class NewItemCalibration:
 
 
 def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: np.ndarray, queries: Queries,
-                        pos: np.ndarray, target: float | None, chunk: int = 1024) -> NewItemCalibration:
+                        pos: np.ndarray, target: float | None, chunk: int = 1024, tower_on: bool = True) -> NewItemCalibration:
     """Sweep the offset added to new items' scores; `scores` gives (n_queries, n_items) with the offset at 0.
 
     Exact and cheap: with query items excluded, each query's hit is a step in the offset d. A target
@@ -72,7 +74,7 @@ def calibrate_new_items(scores: Callable[[list[np.ndarray]], np.ndarray], new: n
     best = max(pool, key=lambda k: (hr[k], -abs(grid[k])))
     return NewItemCalibration([float(g) for g in grid], [round(float(v), 5) for v in hr],
                               [round(float(v), 5) for v in hr_new], float(grid[best]), target, bool(ok.any()),
-                              len(queries), int(never_seen.sum()))
+                              len(queries), int(never_seen.sum()), tower_on)
 
 
 def hit_steps(base: np.ndarray, new: np.ndarray, target: np.ndarray, pos: np.ndarray, k: int = 10) -> np.ndarray:
@@ -103,7 +105,7 @@ def plot_tradeoff(cal: NewItemCalibration, path: Path) -> None:
     ax.plot(cal.hr10_never_seen, cal.hr10, color="tab:blue")
     k = cal.offsets.index(cal.chosen)
     ax.scatter([cal.hr10_never_seen[k]], [cal.hr10[k]], s=80, color="tab:red", zorder=3,
-               label=f"chosen offset {cal.chosen:+.2f}")
+               label=f"chosen offset {cal.chosen:+.2f}, tower {'on' if cal.tower_on else 'off'}")
     if cal.target is not None:
         ax.axvline(cal.target, color="grey", linestyle="--", label=f"train.new_item_hr = {cal.target}")
     ax.set(xlabel=f"validation HR@10, never-seen targets ({cal.never_seen_queries} queries)",

@@ -12,13 +12,17 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from graphassoc import runs
 
+
+
+if TYPE_CHECKING:
+    from graphassoc.model.net import HybridNet
 
 def replace_dir(tmp: Path, final: Path) -> None:
     """Move a complete temp directory into place (runs.replace_dir), never over a directory the package did not make."""
@@ -106,10 +110,10 @@ def save_training(directory: Path, net: torch.nn.Module, opt: torch.optim.Optimi
     replace_dir(tmp, directory)
 
 
-def load_training(directory: Path, net: torch.nn.Module, opt: torch.optim.Optimizer, sched: Any,
+def load_training(directory: Path, net: HybridNet, opt: torch.optim.Optimizer, sched: Any,
                   saved: dict[str, Any], device: torch.device) -> None:
     """Restore what save_training wrote (the encoder is restored where it is loaded)."""
-    net.load_state_dict(load_tensors(directory / "net.safetensors", device))
+    net.load(load_tensors(directory / "net.safetensors", device))
     optimizer_from_flat(opt, load_tensors(directory / "optimizer.safetensors", device), saved["optimizer"])
     sched.load_state_dict(saved["scheduler"])
     torch.set_rng_state(load_tensors(directory / "rng.safetensors")["torch"])

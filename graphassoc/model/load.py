@@ -44,7 +44,7 @@ class TrainedModel:
                              f"this run has {self.items.height}); retrain it with `graphassoc train {run.path} --overwrite`")
         self.net = HybridNet(meta["n_items"], max(meta["text_dim"], 1), self.train_cfg)
         try:
-            self.net.load_state_dict(self._tensors(directory / "model.safetensors"))
+            self.net.load(self._tensors(directory / "model.safetensors"))
         except RuntimeError as err:
             raise UsageError(f"'{directory}/model.safetensors' does not match its config.json "
                              f"({str(err).splitlines()[0]}); retrain with --overwrite") from None

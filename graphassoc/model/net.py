@@ -61,6 +61,10 @@ class HybridNet(nn.Module):
     def new_offset(self) -> torch.Tensor:
         return self.bias.new_offset
 
+    def load(self, tensors: dict[str, torch.Tensor]) -> None:
+        """load_state_dict; a model saved before the tower's switch existed had the tower on."""
+        self.load_state_dict({"tower.on": torch.ones(()), **tensors})
+
     def scalars(self) -> list[nn.Parameter]:
         """The blend scalars (alpha, gate, biases, scales): the optimiser gives them a larger rate, no decay."""
         return [self.ease.log_alpha, self.ease.log_short_history, self.bias.weights, self.tower.gate,

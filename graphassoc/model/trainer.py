@@ -131,8 +131,10 @@ class Trainer:
             loop["epoch_losses"] = []
         self.net.train()
         # The offset set on validation is for scoring only: left in, the softmax would learn to cancel it
-        # (the new-item bias drifting down, the offset up, epoch after epoch).
+        # (the new-item bias drifting down, the offset up, epoch after epoch). The tower trains every epoch,
+        # so each validation decides on it afresh.
         self.net.new_offset.zero_()
+        self.net.tower.on.fill_(1.0)
         for step in range(loop["step_in_epoch"], self.steps_per_epoch):
             batch = batches[step * self.batch_size:(step + 1) * self.batch_size]
             if not batch:

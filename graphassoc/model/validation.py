@@ -1,4 +1,5 @@
-"""Validation after each epoch: the new-item offset set on validation, then the protocol's metrics at it."""
+"""Validation after each epoch: the new-item scoring set on validation (the tower in or out, and the
+new-item offset), then the protocol's metrics with it."""
 
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ def score_block_rows(n_items: int) -> int:
 
 def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any, pos: np.ndarray,
              target: float | None, device: torch.device) -> tuple[dict[str, Any], NewItemCalibration]:
-    """Set the new-item offset on validation, then leave-one-out metrics on valid baskets at that offset.
+    """Set the new-item scoring on validation, then leave-one-out metrics on valid baskets with it.
 
-    Full catalogue in blocks of queries, query items excluded (the compare protocol). `select` is what
-    early stopping compares (with whether the offset reached train.new_item_hr): the overall HR@10 of
-    the chosen offset over all calibration draws.
+    The offset is swept with the tower on and with it off (TowerTerm.on); the pair kept is the better
+    by the calibration's own rule (the never-seen target met first, then the overall HR@10; the tower
+    stays on where both are equal). Full catalogue in blocks of queries, query items excluded (the
+    compare protocol). `select` is what early stopping compares (with whether the offset reached
+    train.new_item_hr): the overall HR@10 of the chosen setting over all calibration draws.
     """
     net.eval()
     net.new_offset.zero_()
@@ -41,7 +44,13 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
             with torch.no_grad(), autocast(device):  # per call: evaluate scores blocks on threads, and both are thread-local
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
-        cal = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target, chunk=rows)
+        swept = {}
+        for on in (True, False):
+            net.tower.on.fill_(float(on))
+            swept[on] = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target,
+                                            chunk=rows, tower_on=on)
+        cal = max(swept.values(), key=lambda c: (c.target_met, c.hr10[c.offsets.index(c.chosen)], c.tower_on))
+        net.tower.on.fill_(float(cal.tower_on))
         net.new_offset.fill_(cal.chosen)
         ranking = evaluate(score, data.valid, pos, chunk=rows)
     net.train()
@@ -50,6 +59,6 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
     never_seen = ~ev.seen.cpu().numpy()[data.valid.target]
     out["hr@10_never_seen"] = round(float(m["hr@10"][never_seen].mean()), 5) if never_seen.any() else None
     k = cal.offsets.index(cal.chosen)
-    out.update({"new_item_offset": cal.chosen, "select": cal.hr10[k], "select_never_seen": cal.hr10_never_seen[k],
-                "new_item_target_met": cal.target_met})
+    out.update({"new_item_offset": cal.chosen, "tower_on": cal.tower_on, "select": cal.hr10[k],
+                "select_never_seen": cal.hr10_never_seen[k], "new_item_target_met": cal.target_met})
     return out, cal

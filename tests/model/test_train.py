@@ -51,6 +51,7 @@ def test_frozen_training_writes_the_documented_layout(tiny_run: Path) -> None:
     assert (out / "model-best" / "newness.png").is_file()
     model = load_model(tiny_run, "frozen", evidence=("train",))
     assert float(model.net.new_offset) == pytest.approx(newness["chosen"]) == result.best["new_item_offset"]
+    assert bool(model.net.tower.on) == newness["tower_on"] == result.best["tower_on"]
     # The reported validation HR@10 is the protocol's, recomputed here from the saved model.
     from graphassoc.evaluate.protocol import exclude_query_items, leave_one_out, rank_of_targets, tiebreak_positions
 
@@ -89,6 +90,56 @@ def test_new_items_are_scored_through_text_and_beat_chance(tiny_run: Path) -> No
     # The new items are graph nodes with context: edges come in from their text neighbours.
     targets = model.evidence.edge_index[1].numpy()
     assert all((targets == i).sum() == model.train_cfg.text_neighbours for i in new)
+
+
+def test_validation_keeps_the_tower_only_where_the_sweep_does_better_with_it(tiny_run: Path, monkeypatch) -> None:
+    """model/validation.py sweeps the new-item offset with the tower on and off and keeps the better pair."""
+    import graphassoc.model.validation as V
+    from graphassoc.config import load_run_config
+    from graphassoc.evaluate.protocol import tiebreak_positions
+    from graphassoc.model.calibrate import NewItemCalibration
+    from graphassoc.model.data import load_data
+    from graphassoc.runs import Run
+
+    _train(tiny_run, "train.epochs=1")
+    model = load_model(tiny_run, "frozen", evidence=("train",))  # validation's evidence: the train baskets
+    cfg = tiny_config(tiny_run)
+    data = load_data(Run(tiny_run), cfg, load_run_config(tiny_run).seed)
+    pos, net, new = tiebreak_positions(model.popularity), model.net, ~model.evidence.seen.numpy()
+    target, cpu = cfg.train.new_item_hr, torch.device("cpu")
+    # A tower made to matter: its projection negated (the new items nearest the basket score lowest) at a large scale.
+    with torch.no_grad():
+        net.tower.query_proj.weight.neg_()
+        net.tower.query_proj.bias.neg_()
+        net.tower.log_scale.fill_(6.0)
+
+    def sweep(on: bool) -> NewItemCalibration:
+        net.tower.on.fill_(float(on))
+        net.new_offset.zero_()
+        return V.calibrate_new_items(model.score_baskets, new, data.calibration, pos, target, tower_on=on)
+
+    def value(cal: NewItemCalibration) -> tuple:
+        return cal.target_met, cal.hr10[cal.offsets.index(cal.chosen)], cal.tower_on
+
+    on, off = sweep(True), sweep(False)
+    assert on.hr10 != off.hr10  # the switch changes the scores
+    metrics, cal = V.validate(net, model.text, model.evidence, data, pos, target, cpu)
+    best = max(on, off, key=value)
+    assert (cal.tower_on, cal.chosen) == (best.tower_on, best.chosen) and metrics["tower_on"] == best.tower_on
+    assert float(net.tower.on) == float(best.tower_on) and float(net.new_offset) == pytest.approx(best.chosen)
+    assert metrics["select"] == best.hr10[best.offsets.index(best.chosen)]
+
+    # The rule on its own: off wins where it is better; on stays where the two are equal.
+    def fake(hr_on: float, hr_off: float):
+        def calibrate(*_args, tower_on: bool = True, **_kw) -> NewItemCalibration:
+            return NewItemCalibration([0.0, 1.0], [hr_on if tower_on else hr_off] * 2, [0.3, 0.3], 1.0, target, True,
+                                      10, 2, tower_on)
+        return calibrate
+
+    for hr_on, hr_off, kept in ((0.30, 0.31, False), (0.31, 0.31, True), (0.32, 0.31, True)):
+        monkeypatch.setattr(V, "calibrate_new_items", fake(hr_on, hr_off))
+        metrics, cal = V.validate(net, model.text, model.evidence, data, pos, target, cpu)
+        assert cal.tower_on is kept and float(net.tower.on) == float(kept) and metrics["new_item_offset"] == 1.0
 
 
 def test_same_seed_same_metrics(tiny_run: Path) -> None:
