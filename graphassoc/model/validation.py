@@ -44,12 +44,12 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
             with torch.no_grad(), autocast(device):  # per call: evaluate scores blocks on threads, and both are thread-local
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
-        swept = {}
+        swept = []
         for on in (True, False):
             net.tower.on.fill_(float(on))
-            swept[on] = calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target,
-                                            chunk=rows, tower_on=on)
-        cal = max(swept.values(), key=lambda c: (c.target_met, c.hr10[c.offsets.index(c.chosen)], c.tower_on))
+            swept.append(calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target,
+                                             chunk=rows, tower_on=on))
+        cal = max(swept, key=lambda c: (c.target_met, c.hr10[c.offsets.index(c.chosen)], c.tower_on))
         net.tower.on.fill_(float(cal.tower_on))
         net.new_offset.fill_(cal.chosen)
         ranking = evaluate(score, data.valid, pos, chunk=rows)

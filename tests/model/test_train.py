@@ -357,3 +357,21 @@ def test_saved_model_loads_on_its_own_and_knows_its_whole_catalogue(tiny_run: Pa
     items[order].write_parquet(tiny_run / "items.parquet")
     with pytest.raises(UsageError, match="another catalogue"):
         from_pretrained(directory)
+
+
+def test_a_model_saved_before_the_tower_switch_loads_with_the_tower_on(tiny_run: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    _train(tiny_run, "train.epochs=1")
+    weights = tiny_run / "model" / "frozen" / "model-best" / "model.safetensors"
+    tensors = load_file(weights)
+    queries = [np.array([0, 1]), np.array([7])]
+    model = load_model(tiny_run, "frozen")
+    model.net.tower.on.fill_(1.0)
+    with torch.no_grad():
+        model.h = model.net.item_vectors(model.text, model.evidence)
+    expected = model.score_baskets(queries)
+    save_file({k: v for k, v in tensors.items() if k != "tower.on"}, weights)  # the earlier layout
+    old = load_model(tiny_run, "frozen")
+    assert float(old.net.tower.on) == 1.0
+    np.testing.assert_array_equal(old.score_baskets(queries), expected)
