@@ -94,9 +94,16 @@ def pyfim_itemsets(algorithm: Callable[..., Any], enc: EncodedBaskets, params: E
     )
 
 
+def eclat(*args: Any, **kwargs: Any) -> Any:
+    """pyfim's eclat with occurrence deliver (algo "o", LCM's scheme): the same itemsets as its automatic
+    choice, and faster on every run measured (December 2026, itemsets of train baskets): shared data at
+    min_support 0.005 49 vs 57 ms, at 0.003 139 vs 178 ms; x4, x16 and grocery equal or faster."""
+    return fim.eclat(*args, algo="o", **kwargs)
+
+
 @ENGINES.register("fim", "pyfim eclat (C) for the itemsets + vectorised mlxtend-exact rules (default)")
 def fim_eclat(enc: EncodedBaskets, params: EngineParams) -> EngineOutput:
-    return EngineOutput(pyfim_itemsets(fim.eclat, enc, params), None)
+    return EngineOutput(pyfim_itemsets(eclat, enc, params), None)
 
 
 @ENGINES.register("fim-fpgrowth", "pyfim fpgrowth (C) for the itemsets + vectorised mlxtend-exact rules")
@@ -110,7 +117,7 @@ def count_itemsets(enc: EncodedBaskets, min_count: int, max_len: int | None) -> 
     if not tracts:
         return 0
     zmax = {"zmax": max_len} if max_len else {}
-    spectrum = fim.eclat(tracts, target="s", supp=-min_count, report="#", **zmax)
+    spectrum = eclat(tracts, target="s", supp=-min_count, report="#", **zmax)
     return int(sum(spectrum.values()))
 
 
