@@ -19,10 +19,9 @@ from safetensors.torch import load_file, save_file
 
 from graphassoc import runs
 
-
-
 if TYPE_CHECKING:
     from graphassoc.model.net import HybridNet
+
 
 def replace_dir(tmp: Path, final: Path) -> None:
     """Move a complete temp directory into place (runs.replace_dir), never over a directory the package did not make."""

@@ -66,7 +66,7 @@ class TowerTerm(nn.Module):
     new-item offset (model/validation.py). The tower learns the supervision window's new products, and
     on the next period's it can rank no better than chance: on the shared data's validation its
     ranking of never-seen targets among the new items reached HR@10 0.03 (the nearest-title term
-    0.41). At x4 (shared data replicated) it learned a 8x larger scale and cost 0.009 valid HR@10 at the
+    0.41). At x4 (shared data replicated) it learned an 8x larger scale and cost 0.009 valid HR@10 at the
     never-seen target (bench/bench_invariance.py)."""
 
     def __init__(self, hidden: int, items: str, scale: float) -> None:
