@@ -44,11 +44,11 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
             with torch.no_grad(), autocast(device):  # per call: evaluate scores blocks on threads, and both are thread-local
                 return net.score(h, flat, offsets, ev).float().cpu().numpy()
 
+        new = (~ev.seen).cpu().numpy()
         swept = []
         for on in (True, False):
             net.tower.on.fill_(float(on))
-            swept.append(calibrate_new_items(score, (~ev.seen).cpu().numpy(), data.calibration, pos, target,
-                                             chunk=rows, tower_on=on))
+            swept.append(calibrate_new_items(score, new, data.calibration, pos, target, chunk=rows, tower_on=on))
         cal = max(swept, key=lambda c: (c.target_met, c.hr10[c.offsets.index(c.chosen)], c.tower_on))
         net.tower.on.fill_(float(cal.tower_on))
         net.new_offset.fill_(cal.chosen)
@@ -56,7 +56,7 @@ def validate(net: HybridNet, text: torch.Tensor | None, ev: Evidence, data: Any,
     net.train()
     m = per_query(ranking.ranks)
     out: dict[str, Any] = {k: round(float(m[k].mean()), 5) for k in ("hr@10", "ndcg@10", "mrr", "hr@20")}
-    never_seen = ~ev.seen.cpu().numpy()[data.valid.target]
+    never_seen = new[data.valid.target]
     out["hr@10_never_seen"] = round(float(m["hr@10"][never_seen].mean()), 5) if never_seen.any() else None
     k = cal.offsets.index(cal.chosen)
     out.update({"new_item_offset": cal.chosen, "tower_on": cal.tower_on, "select": cal.hr10[k],
